@@ -1,0 +1,250 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"warrantydesk/desk"
+	"warrantydesk/handlers"
+	"warrantydesk/mailin"
+	"warrantydesk/mailout"
+	"warrantydesk/models"
+	"warrantydesk/templates"
+)
+
+// App is one running desk: every component, built from one Config.
+type App struct {
+	Cfg       Config
+	Log       *slog.Logger
+	Store     *models.Store
+	Desk      *desk.Service
+	Catalog   *templates.Catalog
+	IDs       *mailout.IDSigner
+	Outbox    *mailout.Worker   // nil when SMTP is not configured: mail stays queued
+	Fetcher   *mailin.Fetcher   // nil when IMAP is not configured
+	Processor *mailin.Processor // always: it also finishes mail fetched before a crash
+
+	// resellerInbox is set by the demo to show what the reseller received.
+	resellerInbox func() []handlers.ResellerMail
+	started       time.Time
+	workersMu     sync.Mutex
+	workerErr     map[string]string
+}
+
+// New opens the database (applying migrations) and builds every component.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	store, err := models.Open(ctx, models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: logger, Store: store, started: time.Now(), workerErr: map[string]string{}}
+	if err := a.build(ctx); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	cfg := a.Cfg
+	secret, err := loadSecret(cfg)
+	if err != nil {
+		return err
+	}
+	if a.Catalog, err = templates.LoadCatalog(); err != nil {
+		return err
+	}
+	mails, err := templates.LoadMailTemplates()
+	if err != nil {
+		return err
+	}
+	_, domain, _ := strings.Cut(cfg.Desk.Address, "@")
+	a.IDs = mailout.NewIDSigner(secret, domain)
+	loc, err := time.LoadLocation(cfg.Desk.Timezone)
+	if err != nil {
+		return &ConfigError{Key: "desk.timezone", Problem: err.Error()}
+	}
+	if err := a.syncVendors(ctx); err != nil {
+		return err
+	}
+	if cfg.SMTP.Host != "" {
+		sender := mailout.NewSMTPSender(mailout.SMTPConfig{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
+			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, Timeout: 30 * time.Second,
+		})
+		a.Outbox = mailout.NewWorker(a.Store, sender, mailout.WorkerOptions{Logger: a.Log})
+	}
+	kick := func() {
+		if a.Outbox != nil {
+			a.Outbox.Kick()
+		}
+	}
+	fromAddr := cfg.Desk.Address
+	a.Desk = desk.New(a.Store, a.IDs, mails, a.Catalog, desk.Options{
+		Address: mail.Address{Name: cfg.Desk.Name, Address: fromAddr}, Language: cfg.Desk.Language,
+		Location: loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
+	}, a.Log, kick)
+	a.Processor = mailin.NewProcessor(a.Store, a.Desk, ClassifyOptions(cfg), a.Log)
+	if cfg.IMAP.Host != "" {
+		a.Fetcher = mailin.NewFetcher(mailin.IMAPConfig{
+			Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: cfg.IMAP.TLS, Username: cfg.IMAP.Username,
+			Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox, ProcessedMailbox: cfg.IMAP.ProcessedMailbox,
+			Idle: cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval.Duration, MaxSize: cfg.IMAP.MaxSize,
+		}, a.Store, a.Log)
+	}
+	return nil
+}
+
+// syncVendors makes the vendors table match [[vendors]] in the config.
+func (a *App) syncVendors(ctx context.Context) error {
+	for _, v := range a.Cfg.Vendors {
+		months, days := v.WarrantyMonths, v.TurnaroundDays
+		if months == 0 {
+			months = desk.DefaultWarrantyMonths
+		}
+		if days == 0 {
+			days = 10
+		}
+		m := &models.Vendor{Name: strings.TrimSpace(v.Name), Email: strings.ToLower(strings.TrimSpace(v.Email)),
+			CasePattern: v.CasePattern, WarrantyMonths: months, TurnaroundDays: days, AutoForward: v.AutoForward}
+		if err := a.Store.UpsertVendor(ctx, m); err != nil {
+			return fmt.Errorf("vendor %q: %w", v.Name, err)
+		}
+	}
+	return nil
+}
+
+// loadSecret returns server.secret, or a random secret kept in a file next
+// to the database so that signed Message-IDs survive restarts.
+func loadSecret(cfg Config) ([]byte, error) {
+	if cfg.Server.Secret != "" {
+		if len(cfg.Server.Secret) < 16 {
+			return nil, &ConfigError{Key: "server.secret", Problem: "is shorter than 16 characters"}
+		}
+		return []byte(cfg.Server.Secret), nil
+	}
+	path := filepath.Join(filepath.Dir(cfg.Database.DSN), "secret.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	buf := make([]byte, 32)
+	_, _ = rand.Read(buf)
+	secret := []byte(hex.EncodeToString(buf))
+	if err := os.WriteFile(path, secret, 0o600); err != nil {
+		return nil, fmt.Errorf("store generated secret in %q: %w", path, err)
+	}
+	return secret, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Handler builds the web UI and API.
+func (a *App) Handler() (http.Handler, error) {
+	u, _ := url.Parse(a.Cfg.Server.BaseURL)
+	return handlers.New(handlers.Deps{
+		Desk: a.Desk, Store: a.Store, Catalog: a.Catalog, Logger: a.Log,
+		Health: a.Health, Metrics: a.writeMetrics, ResellerInbox: a.resellerInbox,
+		SecureCookies: u != nil && u.Scheme == "https", DefaultLanguage: a.Cfg.Desk.Language,
+	})
+}
+
+// Serve runs the web server and the background workers until ctx is
+// cancelled, then shuts down gracefully: the server stops taking requests and
+// finishes the ones in flight, the workers finish their current mail.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	a.startWorkers(workCtx, &wg)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("warrantydesk listening", "addr", ln.Addr().String(), "base_url", a.Cfg.Server.BaseURL)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		stopWork()
+		wg.Wait()
+		return fmt.Errorf("web server: %w", err)
+	}
+	a.Log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopWork()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// startWorkers runs intake, processing and the outbox in the background.
+func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("worker stopped", "worker", name, "err", err)
+				a.workersMu.Lock()
+				a.workerErr[name] = err.Error()
+				a.workersMu.Unlock()
+			}
+		}()
+	}
+	run("processor", func(ctx context.Context) error { return a.Processor.Run(ctx, 30*time.Second) })
+	if a.Fetcher != nil {
+		run("imap", func(ctx context.Context) error { return a.Fetcher.Run(ctx, a.Processor.Kick) })
+	}
+	if a.Outbox != nil {
+		run("outbox", a.Outbox.Run)
+	}
+}
+
+// FetchOnce runs one intake pass and processes what it fetched.
+func (a *App) FetchOnce(ctx context.Context) (fetched, processed int, err error) {
+	if a.Fetcher == nil {
+		return 0, 0, &ConfigError{Key: "imap.host", Problem: "is empty: no mailbox to fetch from"}
+	}
+	fetched, err = a.Fetcher.FetchOnce(ctx)
+	if err != nil {
+		return fetched, 0, err
+	}
+	processed, err = a.Processor.ProcessPending(ctx)
+	if err == nil && a.Outbox != nil {
+		_, err = a.Outbox.DeliverDue(ctx)
+	}
+	return fetched, processed, err
+}
+
+// ClassifyOptions returns the intake classification settings of cfg.
+func ClassifyOptions(cfg Config) mailin.ClassifyOptions {
+	var opt mailin.ClassifyOptions
+	if cfg.Desk.AssetTagPattern != "" {
+		opt.AssetTagPattern = regexp.MustCompile(cfg.Desk.AssetTagPattern) // validated by Config.Validate
+	}
+	return opt
+}

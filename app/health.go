@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"warrantydesk/handlers"
+	"warrantydesk/models"
+)
+
+// Health reports whether the database answers and the workers are fine. Intake
+// counts as failing when its last error is newer than its last success and
+// older than three poll intervals (a blip is not an outage).
+func (a *App) Health(ctx context.Context) handlers.Health {
+	h := handlers.Health{OK: true, Checks: map[string]handlers.HealthCheck{}}
+	fail := func(name, detail string) {
+		h.OK = false
+		h.Checks[name] = handlers.HealthCheck{OK: false, Detail: detail}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		fail("database", "database does not answer")
+		return h
+	}
+	h.Checks["database"] = handlers.HealthCheck{OK: true}
+
+	a.workersMu.Lock()
+	for name, msg := range a.workerErr {
+		fail(name, msg)
+	}
+	a.workersMu.Unlock()
+
+	if a.Fetcher != nil {
+		c, err := a.Store.Cursor(ctx, a.Cfg.IMAP.Mailbox)
+		check := handlers.HealthCheck{OK: true, LastSuccess: c.LastFetchAt}
+		grace := 3*a.Cfg.IMAP.PollInterval.Duration + time.Minute
+		switch {
+		case err != nil:
+			check = handlers.HealthCheck{OK: false, Detail: "cannot read intake state"}
+		case c.LastErrorAt != nil && (c.LastFetchAt == nil || c.LastErrorAt.After(*c.LastFetchAt)) &&
+			time.Since(a.lastGood(c)) > grace:
+			check.OK, check.Detail = false, "intake failing: "+c.LastError
+		case c.LastFetchAt == nil:
+			check.Detail = "no fetch yet"
+		}
+		if !check.OK {
+			h.OK = false
+		}
+		h.Checks["intake"] = check
+	}
+	if _, total, err := a.Store.ListOutbox(ctx, models.OutboxFailed, 1, 0); err == nil {
+		check := handlers.HealthCheck{OK: true}
+		if total > 0 {
+			check.Detail = fmt.Sprintf("%d mail(s) could not be delivered", total)
+		}
+		if a.Outbox == nil {
+			check.Detail = "smtp not configured: outgoing mail stays queued"
+		}
+		h.Checks["outbox"] = check
+	}
+	return h
+}
+
+// lastGood is the last successful fetch, or the start of the process.
+func (a *App) lastGood(c models.MailboxCursor) time.Time {
+	if c.LastFetchAt != nil {
+		return *c.LastFetchAt
+	}
+	return a.started
+}
+
+// writeMetrics writes Prometheus text exposition (version 0.0.4).
+func (a *App) writeMetrics(w io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Fprintln(w, "# HELP warrantydesk_up Whether the desk is running.")
+	fmt.Fprintln(w, "# TYPE warrantydesk_up gauge")
+	fmt.Fprintln(w, "warrantydesk_up 1")
+	fmt.Fprintln(w, "# HELP warrantydesk_uptime_seconds Seconds since the process started.")
+	fmt.Fprintln(w, "# TYPE warrantydesk_uptime_seconds gauge")
+	fmt.Fprintf(w, "warrantydesk_uptime_seconds %.0f\n", time.Since(a.started).Seconds())
+	if counts, err := a.Store.CountByStatus(ctx); err == nil {
+		fmt.Fprintln(w, "# HELP warrantydesk_tickets Tickets by status.")
+		fmt.Fprintln(w, "# TYPE warrantydesk_tickets gauge")
+		for _, s := range models.Statuses {
+			fmt.Fprintf(w, "warrantydesk_tickets{status=%q} %d\n", s, counts[s])
+		}
+	}
+	if counts, err := a.Store.CountIntakeByOutcome(ctx); err == nil {
+		fmt.Fprintln(w, "# HELP warrantydesk_intake_mails Fetched mails by outcome.")
+		fmt.Fprintln(w, "# TYPE warrantydesk_intake_mails gauge")
+		writeSorted(w, "warrantydesk_intake_mails", "outcome", counts)
+	}
+	if counts, err := a.Store.CountOutboxByStatus(ctx); err == nil {
+		fmt.Fprintln(w, "# HELP warrantydesk_outbox_mails Outgoing mails by status.")
+		fmt.Fprintln(w, "# TYPE warrantydesk_outbox_mails gauge")
+		writeSorted(w, "warrantydesk_outbox_mails", "status", counts)
+	}
+}
+
+func writeSorted(w io.Writer, metric, label string, counts map[string]int64) {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s{%s=%q} %d\n", metric, label, k, counts[k])
+	}
+}

@@ -1,0 +1,185 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the database. Writes go through a single connection (SQLite allows
+// one writer; queueing in Go is kinder than SQLITE_BUSY), reads through a pool.
+type Store struct {
+	w   *gorm.DB
+	r   *gorm.DB
+	log *slog.Logger
+}
+
+// Options configure Open.
+type Options struct {
+	Driver string // "sqlite" (default)
+	DSN    string // for sqlite: a file path
+	Logger *slog.Logger
+}
+
+// Open opens (creating if needed) the database and applies pending migrations.
+func Open(ctx context.Context, opt Options) (*Store, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch opt.Driver {
+	case "", "sqlite":
+	case "postgres":
+		return nil, fmt.Errorf("database driver %q is not built into this version; use \"sqlite\"", opt.Driver)
+	default:
+		return nil, fmt.Errorf("unknown database driver %q", opt.Driver)
+	}
+	path := opt.DSN
+	if path == "" {
+		return nil, errors.New("database dsn is empty")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory %q: %w", dir, err)
+		}
+	}
+	gcfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	w, err := gorm.Open(sqlite.Open(sqliteDSN(path, true)), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q for reading: %w", path, err)
+	}
+	wdb, err := w.DB()
+	if err != nil {
+		return nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, err := r.DB()
+	if err != nil {
+		return nil, err
+	}
+	rdb.SetMaxOpenConns(8)
+	s := &Store{w: w, r: r, log: opt.Logger}
+	if err := wdb.PingContext(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	if err := s.checkFTS5(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func sqliteDSN(path string, writer bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("mode", "rw")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// checkFTS5 fails with a clear message when the binary was built without the
+// sqlite_fts5 build tag.
+func (s *Store) checkFTS5(ctx context.Context) error {
+	err := s.w.WithContext(ctx).Exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts5_probe USING fts5(x)").Error
+	if err != nil {
+		if strings.Contains(err.Error(), "no such module") {
+			return errors.New("this binary was built without SQLite FTS5: rebuild with `go build -tags sqlite_fts5 -o warrantydesk .`")
+		}
+		return fmt.Errorf("probe FTS5: %w", err)
+	}
+	return s.w.WithContext(ctx).Exec("DROP TABLE IF EXISTS temp.fts5_probe").Error
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	var errs []error
+	for _, g := range []*gorm.DB{s.w, s.r} {
+		if g == nil {
+			continue
+		}
+		if db, err := g.DB(); err == nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	db, err := s.r.DB()
+	if err != nil {
+		return err
+	}
+	return db.PingContext(ctx)
+}
+
+// Tx runs fn in one write transaction.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&Store{w: g, r: g, log: s.log})
+	})
+}
+
+// Backup writes a consistent copy of the database to path (SQLite VACUUM INTO),
+// safe while the desk runs.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup target %q already exists", path)
+	}
+	if err := s.r.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		return fmt.Errorf("backup to %q: %w", path, err)
+	}
+	return nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+func gormExpr(sql string) clause.Expr { return gorm.Expr(sql) }
+
+// countBy counts the rows of model grouped by one column.
+func (s *Store) countBy(ctx context.Context, model any, column string) (map[string]int64, error) {
+	var rows []struct {
+		K string
+		N int64
+	}
+	err := s.r.WithContext(ctx).Model(model).Select(column + " AS k, COUNT(*) AS n").Group(column).Scan(&rows).Error
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.K] = r.N
+	}
+	return out, err
+}

@@ -1,0 +1,228 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// SHA256Hex returns the hex SHA-256 of b, the key of a Blob.
+func SHA256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// PutBlob stores bytes by content hash (a no-op when already present) and returns the hash.
+func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
+	sum := SHA256Hex(data)
+	err := s.w.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&Blob{SHA256: sum, Data: data, Size: int64(len(data))}).Error
+	if err != nil {
+		return "", fmt.Errorf("store blob: %w", err)
+	}
+	return sum, nil
+}
+
+// Blob loads bytes by content hash.
+func (s *Store) Blob(ctx context.Context, sum string) ([]byte, error) {
+	var b Blob
+	if err := s.r.WithContext(ctx).First(&b, "sha256 = ?", sum).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return b.Data, nil
+}
+
+// Cursor returns how far intake has read a mailbox (zero values when never read).
+func (s *Store) Cursor(ctx context.Context, mailbox string) (MailboxCursor, error) {
+	var c MailboxCursor
+	err := s.r.WithContext(ctx).First(&c, "mailbox = ?", mailbox).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return MailboxCursor{Mailbox: mailbox}, nil
+	}
+	return c, err
+}
+
+// Cursors returns every mailbox cursor.
+func (s *Store) Cursors(ctx context.Context) ([]MailboxCursor, error) {
+	var out []MailboxCursor
+	err := s.r.WithContext(ctx).Order("mailbox").Find(&out).Error
+	return out, err
+}
+
+// ResetCursor starts a mailbox over under a new UIDVALIDITY (RFC 3501 §2.3.1.1):
+// every UID is re-read, and duplicates are caught by Message-ID and content hash.
+func (s *Store) ResetCursor(ctx context.Context, mailbox string, uidValidity uint32) error {
+	c := MailboxCursor{Mailbox: mailbox, UIDValidity: uidValidity, LastUID: 0}
+	return s.w.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "mailbox"}},
+		DoUpdates: clause.AssignmentColumns([]string{"uid_validity", "last_uid", "updated_at"}),
+	}).Create(&c).Error
+}
+
+// FetchedMail is one raw mail just read from a mailbox.
+type FetchedMail struct {
+	UID       uint32
+	Raw       []byte
+	MessageID string // from a quick header read; may be empty
+	FromEmail string
+	Subject   string
+	// Outcome and Reason pre-decide the record (e.g. quarantined: too large); empty = pending.
+	Outcome string
+	Reason  string
+}
+
+// RecordFetched stores a batch of raw mails and their pending intake records,
+// and advances the mailbox cursor, in one transaction: after it returns, the
+// mails are safe whatever happens next. A UID already recorded is skipped.
+// It returns the IDs of the records created.
+func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity uint32, mails []FetchedMail) ([]uint, error) {
+	var ids []uint
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := time.Now().UTC()
+		var lastUID uint32
+		for _, m := range mails {
+			lastUID = max(lastUID, m.UID)
+			sum := SHA256Hex(m.Raw)
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
+				Create(&Blob{SHA256: sum, Data: m.Raw, Size: int64(len(m.Raw)), CreatedAt: now}).Error; err != nil {
+				return fmt.Errorf("store raw mail uid %d: %w", m.UID, err)
+			}
+			outcome := m.Outcome
+			if outcome == "" {
+				outcome = OutcomePending
+			}
+			rec := IntakeRecord{
+				Mailbox: mailbox, UIDValidity: uidValidity, UID: m.UID, MessageID: m.MessageID, SHA256: sum,
+				Size: int64(len(m.Raw)), FromEmail: m.FromEmail, Subject: m.Subject, Outcome: outcome,
+				Reason: m.Reason, FetchedAt: now,
+			}
+			if outcome != OutcomePending {
+				rec.ProcessedAt = &now
+			}
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rec)
+			if res.Error != nil {
+				return fmt.Errorf("record mail uid %d: %w", m.UID, res.Error)
+			}
+			if res.RowsAffected == 1 {
+				ids = append(ids, rec.ID)
+			}
+		}
+		c := MailboxCursor{Mailbox: mailbox, UIDValidity: uidValidity, LastUID: lastUID, LastFetchAt: &now}
+		return tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "mailbox"}},
+			DoUpdates: clause.Assignments(map[string]any{
+				"uid_validity":  uidValidity,
+				"last_uid":      gorm.Expr("MAX(last_uid, ?)", lastUID),
+				"last_fetch_at": now,
+				"updated_at":    now,
+			}),
+		}).Create(&c).Error
+	})
+	return ids, err
+}
+
+// NoteFetchOK records a successful pass over a mailbox and clears its error.
+func (s *Store) NoteFetchOK(ctx context.Context, mailbox string, uidValidity uint32) error {
+	now := time.Now().UTC()
+	c := MailboxCursor{Mailbox: mailbox, UIDValidity: uidValidity, LastFetchAt: &now}
+	return s.w.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "mailbox"}},
+		DoUpdates: clause.Assignments(map[string]any{"last_fetch_at": now, "last_error": "", "updated_at": now}),
+	}).Create(&c).Error
+}
+
+// NoteFetchError records the last intake error of a mailbox.
+func (s *Store) NoteFetchError(ctx context.Context, mailbox string, fetchErr error) error {
+	now := time.Now().UTC()
+	msg := fetchErr.Error()
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	c := MailboxCursor{Mailbox: mailbox, LastError: msg, LastErrorAt: &now}
+	return s.w.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "mailbox"}},
+		DoUpdates: clause.Assignments(map[string]any{"last_error": msg, "last_error_at": now, "updated_at": now}),
+	}).Create(&c).Error
+}
+
+// PendingIntake returns up to limit records still waiting to be processed, oldest first.
+func (s *Store) PendingIntake(ctx context.Context, limit int) ([]IntakeRecord, error) {
+	var out []IntakeRecord
+	err := s.r.WithContext(ctx).Where("outcome = ?", OutcomePending).Order("id").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// ProcessedTwin returns an earlier, already processed record of the same mail
+// (same Message-ID and content hash), or ErrNotFound.
+func (s *Store) ProcessedTwin(ctx context.Context, rec *IntakeRecord) (*IntakeRecord, error) {
+	var twin IntakeRecord
+	q := s.w.WithContext(ctx).Where("sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL",
+		rec.SHA256, rec.ID, OutcomePending)
+	if rec.MessageID != "" {
+		q = q.Where("message_id = ?", rec.MessageID)
+	}
+	if err := q.Order("id").First(&twin).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &twin, nil
+}
+
+// FinishIntake records the outcome of one processed mail.
+func (s *Store) FinishIntake(ctx context.Context, rec *IntakeRecord) error {
+	now := time.Now().UTC()
+	rec.ProcessedAt = &now
+	if len(rec.Reason) > 1000 {
+		rec.Reason = rec.Reason[:1000]
+	}
+	return s.w.WithContext(ctx).Model(&IntakeRecord{}).Where("id = ?", rec.ID).Updates(map[string]any{
+		"outcome": rec.Outcome, "reason": rec.Reason, "class": rec.Class, "ticket_id": rec.TicketID,
+		"duplicate_of": rec.DuplicateOf, "from_email": rec.FromEmail, "subject": rec.Subject,
+		"message_id": rec.MessageID, "processed_at": now,
+	}).Error
+}
+
+// IntakeFilter selects intake records.
+type IntakeFilter struct {
+	Outcome string
+	Limit   int
+	Offset  int
+}
+
+// ListIntake returns intake records, newest first, and the total count.
+func (s *Store) ListIntake(ctx context.Context, f IntakeFilter) ([]IntakeRecord, int64, error) {
+	q := s.r.WithContext(ctx).Model(&IntakeRecord{})
+	if f.Outcome != "" {
+		q = q.Where("outcome = ?", f.Outcome)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	var out []IntakeRecord
+	err := q.Order("id DESC").Limit(limit).Offset(max(f.Offset, 0)).Find(&out).Error
+	return out, total, err
+}
+
+// IntakeByID loads one intake record.
+func (s *Store) IntakeByID(ctx context.Context, id uint) (*IntakeRecord, error) {
+	var r IntakeRecord
+	if err := s.r.WithContext(ctx).First(&r, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &r, nil
+}
+
+// CountIntakeByOutcome counts intake records per outcome.
+func (s *Store) CountIntakeByOutcome(ctx context.Context) (map[string]int64, error) {
+	return s.countBy(ctx, &IntakeRecord{}, "outcome")
+}

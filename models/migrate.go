@@ -1,0 +1,85 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// SchemaMigration records one applied migration.
+type SchemaMigration struct {
+	Version     int    `gorm:"primaryKey;autoIncrement:false"`
+	Description string `gorm:"size:200;not null"`
+	AppliedAt   time.Time
+}
+
+type migration struct {
+	version     int
+	description string
+	up          func(tx *gorm.DB) error
+}
+
+// migrations is the ordered, append-only list of schema changes. Never edit an
+// applied migration: add a new one, so that upgrades are safe on a database
+// with real tickets in it.
+var migrations = []migration{
+	{1, "initial schema", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(AllModels()...)
+	}},
+	{2, "full-text search over tickets", func(tx *gorm.DB) error {
+		// remove_diacritics 2 lets a search for "skarm" find "skärmen"; prefix
+		// queries let "skärm" find it too.
+		return tx.Exec(`CREATE VIRTUAL TABLE ticket_fts USING fts5(
+			subject, body, requester, serial,
+			tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')`).Error
+	}},
+}
+
+// SchemaVersion is the newest migration this binary knows.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// Migrate applies every pending migration, each in its own transaction.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.w.WithContext(ctx)
+	if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var applied []SchemaMigration
+	if err := db.Find(&applied).Error; err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	done := map[int]bool{}
+	newest := 0
+	for _, m := range applied {
+		done[m.Version] = true
+		newest = max(newest, m.Version)
+	}
+	if newest > SchemaVersion() {
+		return fmt.Errorf("database schema version %d is newer than this binary (%d): upgrade warrantydesk", newest, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if done[m.version] {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&SchemaMigration{Version: m.version, Description: m.description, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.description, err)
+		}
+		s.log.Info("applied migration", "version", m.version, "description", m.description)
+	}
+	return nil
+}
+
+// AppliedMigrations lists the migrations recorded in the database.
+func (s *Store) AppliedMigrations(ctx context.Context) ([]SchemaMigration, error) {
+	var out []SchemaMigration
+	err := s.r.WithContext(ctx).Order("version").Find(&out).Error
+	return out, err
+}

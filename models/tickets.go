@@ -1,0 +1,312 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// firstTicketNumber is where ticket numbering starts, so numbers never look like
+// small counts in a subject line.
+const firstTicketNumber = 1001
+
+// TicketFilter selects tickets for a list.
+type TicketFilter struct {
+	Status     string // "" = every status
+	Category   string
+	Q          string // full-text query; a bare number also matches the ticket number
+	Serial     string // normalised serial of the linked asset
+	AssigneeID *uint
+	Limit      int
+	Offset     int
+}
+
+// CreateTicket assigns the next ticket number and inserts t.
+func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
+	db := s.w.WithContext(ctx)
+	var maxNum *int64
+	if err := db.Model(&Ticket{}).Select("MAX(number)").Scan(&maxNum).Error; err != nil {
+		return fmt.Errorf("next ticket number: %w", err)
+	}
+	t.Number = firstTicketNumber
+	if maxNum != nil && *maxNum >= firstTicketNumber {
+		t.Number = *maxNum + 1
+	}
+	if err := db.Omit(clause.Associations).Create(t).Error; err != nil {
+		return fmt.Errorf("create ticket: %w", err)
+	}
+	return nil
+}
+
+// TicketByNumber loads a ticket with its requester, asset (and vendor) and assignee.
+func (s *Store) TicketByNumber(ctx context.Context, number int64) (*Ticket, error) {
+	var t Ticket
+	err := s.r.WithContext(ctx).Preload("Requester").Preload("Asset.Vendor").Preload("Assignee").
+		Where("number = ?", number).First(&t).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &t, nil
+}
+
+// TicketByID loads a ticket like TicketByNumber.
+func (s *Store) TicketByID(ctx context.Context, id uint) (*Ticket, error) {
+	var t Ticket
+	err := s.r.WithContext(ctx).Preload("Requester").Preload("Asset.Vendor").Preload("Assignee").
+		First(&t, id).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &t, nil
+}
+
+// ListTickets returns one page of tickets matching f, newest activity first, and the total count.
+func (s *Store) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, int64, error) {
+	q := s.r.WithContext(ctx).Model(&Ticket{})
+	if f.Status != "" {
+		q = q.Where("tickets.status = ?", f.Status)
+	}
+	if f.Category != "" {
+		q = q.Where("tickets.category = ?", f.Category)
+	}
+	if f.AssigneeID != nil {
+		q = q.Where("tickets.assignee_id = ?", *f.AssigneeID)
+	}
+	if f.Serial != "" {
+		q = q.Where("tickets.asset_id IN (SELECT id FROM assets WHERE serial = ? OR UPPER(asset_tag) = ?)", f.Serial, f.Serial)
+	}
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		match := FTSQuery(qs)
+		n, numErr := strconv.ParseInt(strings.TrimPrefix(qs, "#"), 10, 64)
+		switch {
+		case numErr == nil && match != "":
+			q = q.Where("tickets.number = ? OR tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)", n, match)
+		case match != "":
+			q = q.Where("tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)", match)
+		default:
+			return nil, 0, nil
+		}
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count tickets: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var out []Ticket
+	err := q.Preload("Requester").Preload("Assignee").Preload("Asset").
+		Order("tickets.updated_at DESC, tickets.id DESC").Limit(limit).Offset(max(f.Offset, 0)).Find(&out).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("list tickets: %w", err)
+	}
+	return out, total, nil
+}
+
+// CountByStatus returns how many tickets are in each status.
+func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
+	return s.countBy(ctx, &Ticket{}, "status")
+}
+
+// FTSQuery turns user input into a safe FTS5 query: each word becomes a quoted
+// prefix term, so punctuation can never be read as FTS5 syntax.
+func FTSQuery(input string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(input, func(r rune) bool {
+		return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127)
+	}) {
+		w = strings.Trim(w, "-_")
+		if w == "" {
+			continue
+		}
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, "")+`"*`)
+	}
+	return strings.Join(terms, " ")
+}
+
+// UpdateTicket writes the given columns of ticket id and bumps updated_at.
+func (s *Store) UpdateTicket(ctx context.Context, id uint, fields map[string]any) error {
+	fields["updated_at"] = time.Now().UTC()
+	res := s.w.WithContext(ctx).Model(&Ticket{}).Where("id = ?", id).Updates(fields)
+	if res.Error != nil {
+		return fmt.Errorf("update ticket %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// TouchTicket bumps a ticket's updated_at.
+func (s *Store) TouchTicket(ctx context.Context, id uint) error {
+	return s.UpdateTicket(ctx, id, map[string]any{})
+}
+
+// AddMessage inserts m and its attachments (whose blobs must already be stored).
+func (s *Store) AddMessage(ctx context.Context, m *Message) error {
+	if err := s.w.WithContext(ctx).Create(m).Error; err != nil {
+		return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
+	}
+	return nil
+}
+
+// Messages returns a ticket's conversation, oldest first, with attachments.
+func (s *Store) Messages(ctx context.Context, ticketID uint) ([]Message, error) {
+	var out []Message
+	err := s.r.WithContext(ctx).Preload("Attachments").Where("ticket_id = ?", ticketID).
+		Order("created_at, id").Find(&out).Error
+	return out, err
+}
+
+// TicketIDByMessageID finds the ticket holding a message with this Message-ID.
+func (s *Store) TicketIDByMessageID(ctx context.Context, messageID string) (uint, error) {
+	var m Message
+	err := s.r.WithContext(ctx).Select("ticket_id").Where("message_id = ?", messageID).First(&m).Error
+	if err != nil {
+		return 0, notFound(err)
+	}
+	return m.TicketID, nil
+}
+
+// AttachmentByID loads one attachment's metadata.
+func (s *Store) AttachmentByID(ctx context.Context, id uint) (*Attachment, error) {
+	var a Attachment
+	if err := s.r.WithContext(ctx).First(&a, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// IndexTicket rebuilds the full-text row of one ticket from its subject,
+// messages, requester and asset.
+func (s *Store) IndexTicket(ctx context.Context, ticketID uint) error {
+	db := s.w.WithContext(ctx)
+	var t Ticket
+	if err := db.Preload("Requester").Preload("Asset").First(&t, ticketID).Error; err != nil {
+		return notFound(err)
+	}
+	var texts []string
+	if err := db.Model(&Message{}).Where("ticket_id = ?", ticketID).Order("id").Pluck("text", &texts).Error; err != nil {
+		return err
+	}
+	serial := ""
+	if t.Asset != nil {
+		serial = t.Asset.Serial + " " + t.Asset.AssetTag
+	}
+	requester := t.Requester.Name + " " + t.Requester.Email
+	if err := db.Exec("DELETE FROM ticket_fts WHERE rowid = ?", t.ID).Error; err != nil {
+		return fmt.Errorf("index ticket %d: %w", t.Number, err)
+	}
+	err := db.Exec("INSERT INTO ticket_fts(rowid, subject, body, requester, serial) VALUES (?, ?, ?, ?, ?)",
+		t.ID, t.Subject, strings.Join(texts, "\n"), requester, serial).Error
+	if err != nil {
+		return fmt.Errorf("index ticket %d: %w", t.Number, err)
+	}
+	return nil
+}
+
+// AddAudit records a change.
+func (s *Store) AddAudit(ctx context.Context, e AuditEvent) error {
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	return s.w.WithContext(ctx).Create(&e).Error
+}
+
+// Audit lists the changes of one object, oldest first.
+func (s *Store) Audit(ctx context.Context, object string, id uint) ([]AuditEvent, error) {
+	var out []AuditEvent
+	err := s.r.WithContext(ctx).Where("object = ? AND object_id = ?", object, id).Order("at, id").Find(&out).Error
+	return out, err
+}
+
+// UpsertRequester returns the requester with this email, creating it or filling a missing name.
+func (s *Store) UpsertRequester(ctx context.Context, email, name, language string) (*Requester, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return nil, errors.New("requester email is empty")
+	}
+	db := s.w.WithContext(ctx)
+	var r Requester
+	err := db.Where("email = ?", email).First(&r).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		r = Requester{Email: email, Name: name, Language: language}
+		if err := db.Create(&r).Error; err != nil {
+			return nil, fmt.Errorf("create requester %q: %w", email, err)
+		}
+		return &r, nil
+	case err != nil:
+		return nil, err
+	}
+	updates := map[string]any{}
+	if r.Name == "" && name != "" {
+		updates["name"] = name
+		r.Name = name
+	}
+	if language != "" && r.Language != language {
+		updates["language"] = language
+		r.Language = language
+	}
+	if len(updates) > 0 {
+		if err := db.Model(&r).Updates(updates).Error; err != nil {
+			return nil, err
+		}
+	}
+	return &r, nil
+}
+
+// FlagBounced marks a requester address as bouncing.
+func (s *Store) FlagBounced(ctx context.Context, email string, at time.Time) error {
+	return s.w.WithContext(ctx).Model(&Requester{}).Where("email = ?", strings.ToLower(email)).
+		Update("bounced_at", at).Error
+}
+
+// VendorCaseForTicket returns the newest vendor case of a ticket.
+func (s *Store) VendorCaseForTicket(ctx context.Context, ticketID uint) (*VendorCase, error) {
+	var c VendorCase
+	err := s.r.WithContext(ctx).Preload("Vendor").Where("ticket_id = ?", ticketID).Order("id DESC").First(&c).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &c, nil
+}
+
+// SaveVendorCase inserts or updates a vendor case.
+func (s *Store) SaveVendorCase(ctx context.Context, c *VendorCase) error {
+	return s.w.WithContext(ctx).Omit(clause.Associations).Save(c).Error
+}
+
+// TicketIDByCaseRef finds the ticket whose vendor case has this reference.
+func (s *Store) TicketIDByCaseRef(ctx context.Context, vendorID uint, ref string) (uint, error) {
+	var c VendorCase
+	err := s.r.WithContext(ctx).Where("vendor_id = ? AND case_ref = ?", vendorID, ref).Order("id DESC").First(&c).Error
+	if err != nil {
+		return 0, notFound(err)
+	}
+	return c.TicketID, nil
+}
+
+// CountAcksSince counts acknowledgements sent to email since t.
+func (s *Store) CountAcksSince(ctx context.Context, email string, t time.Time) (int64, error) {
+	var n int64
+	err := s.r.WithContext(ctx).Model(&AckLog{}).Where("email = ? AND sent_at >= ?", strings.ToLower(email), t).Count(&n).Error
+	return n, err
+}
+
+// LogAck records an acknowledgement to email.
+func (s *Store) LogAck(ctx context.Context, email string, at time.Time) error {
+	return s.w.WithContext(ctx).Create(&AckLog{Email: strings.ToLower(email), SentAt: at}).Error
+}
+
+// UpdateMessageText replaces the text of a message.
+func (s *Store) UpdateMessageText(ctx context.Context, id uint, text string) error {
+	return s.w.WithContext(ctx).Model(&Message{}).Where("id = ?", id).Update("text", text).Error
+}
