@@ -96,9 +96,9 @@ func (a *App) build(ctx context.Context) error {
 			a.Outbox.Kick()
 		}
 	}
-	fromAddr := cfg.Desk.Address
 	a.Desk = desk.New(a.Store, a.IDs, mails, a.Catalog, desk.Options{
-		Address: mail.Address{Name: cfg.Desk.Name, Address: fromAddr}, Language: cfg.Desk.Language,
+		Address: mail.Address{Name: cfg.Desk.Name, Address: cfg.Desk.Address}, EnvelopeFrom: cfg.SMTP.From,
+		Language: cfg.Desk.Language,
 		Location: loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
 	}, a.Log, kick)
 	a.Processor = mailin.NewProcessor(a.Store, a.Desk, ClassifyOptions(cfg), a.Log)
