@@ -367,4 +367,3 @@ func TestWarrantyLoopDovecot(t *testing.T) {
 	c.Close()
 	runWarrantyLoop(t, srv)
 }
-

@@ -64,7 +64,7 @@ func (s *Service) queueMail(ctx context.Context, tx *models.Store, m outMail) (*
 		ccList = append(ccList, a.Address)
 	}
 	ob := &models.OutboxMail{
-		TicketID: &m.ticket.ID, MessageID: msgID, FromAddr: s.opt.Address.Address,
+		TicketID: &m.ticket.ID, MessageID: msgID, FromAddr: firstNonEmpty(s.opt.EnvelopeFrom, s.opt.Address.Address),
 		Recipients: strings.Join(rcpts, ","), Subject: m.subject, Purpose: m.purpose, Raw: raw,
 	}
 	if err := tx.EnqueueMail(ctx, ob); err != nil {

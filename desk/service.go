@@ -15,6 +15,8 @@ import (
 type Options struct {
 	// Address is the helpdesk's own address (From of every mail, and where staff write).
 	Address mail.Address
+	// EnvelopeFrom is the SMTP envelope sender; empty = Address.
+	EnvelopeFrom string
 	// Language is the default language of mail to staff ("sv").
 	Language string
 	// Location is the time zone dates are shown in.
