@@ -59,6 +59,7 @@ const (
 	demoVendorEmail = "garanti@refurbo.example"
 	demoVendor2     = "service@datacycle.example"
 	demoIMAPUser    = "helpdesk"
+	demoOutOfOffice = "erik.holm@exempelkommun.se"
 )
 
 // RunDemo runs the whole loop with no configuration: a fresh database in a
@@ -274,32 +275,50 @@ type demoReseller struct {
 }
 
 func (r *demoReseller) onMail(m devmail.CapturedMail) {
-	toVendor := false
 	for _, rcpt := range m.To {
-		if strings.EqualFold(rcpt, demoVendorEmail) {
-			toVendor = true
+		switch strings.ToLower(rcpt) {
+		case demoVendorEmail:
+			r.mu.Lock()
+			r.n++
+			caseRef := fmt.Sprintf("RMA-%d-%04d", time.Now().Year(), 411+r.n)
+			r.mu.Unlock()
+			r.answer(r.delay, resellerReply(m, caseRef))
+		case demoOutOfOffice:
+			// This member of staff is away: their mail server answers our
+			// acknowledgement automatically, which must not touch the ticket.
+			r.answer(time.Second, outOfOfficeReply(m))
 		}
 	}
-	if !toVendor {
-		return
-	}
-	r.mu.Lock()
-	r.n++
-	caseRef := fmt.Sprintf("RMA-%d-%04d", time.Now().Year(), 411+r.n)
-	r.mu.Unlock()
+}
+
+// answer appends raw to the desk's inbox after delay, as if it had been mailed.
+func (r *demoReseller) answer(delay time.Duration, raw []byte) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		select {
 		case <-r.ctx.Done():
 			return
-		case <-time.After(r.delay):
+		case <-time.After(delay):
 		}
-		raw := resellerReply(m, caseRef)
 		if err := r.imap.Append("INBOX", raw); err != nil {
-			r.log.Error("demo reseller reply", "err", err)
+			r.log.Error("demo scripted reply", "err", err)
 		}
 	}()
+}
+
+func outOfOfficeReply(m devmail.CapturedMail) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: Erik Holm <%s>\r\n", demoOutOfOffice)
+	fmt.Fprintf(&b, "To: %s\r\n", demoDeskAddress)
+	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", "Automatiskt svar: "+m.Subject))
+	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <%s@exempelkommun.se>\r\n", strings.ToLower(randomWord(16)))
+	fmt.Fprintf(&b, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", m.MessageID, m.MessageID)
+	b.WriteString("Auto-Submitted: auto-replied\r\nX-Auto-Response-Suppress: All\r\n")
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+	b.WriteString("Jag är på kurs till och med fredag och läser inte mejl. Vid brådskande ärenden, ring växeln.\r\n")
+	return []byte(b.String())
 }
 
 func (r *demoReseller) wait() { r.wg.Wait() }
