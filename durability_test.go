@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"warrantydesk/devmail"
+	"warrantydesk/models"
+)
+
+// syntheticMail returns mail i of a mixed staff inbox: new problems in Swedish
+// and English, replies by subject tag, out-of-office replies and exact
+// duplicates (the same mail delivered twice).
+func syntheticMail(i int) (raw string, kind string) {
+	date := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.RFC1123Z)
+	from := fmt.Sprintf("staff%d@kommun.test", i%37)
+	switch {
+	case i%10 == 7:
+		return fmt.Sprintf("From: %s\r\nTo: helpdesk@kommun.test\r\nSubject: Automatiskt svar: ledig\r\nDate: %s\r\nMessage-ID: <oof-%d@kommun.test>\r\nAuto-Submitted: auto-replied\r\n\r\nJag är ledig.\r\n", from, date, i), "auto"
+	case i%10 == 9:
+		i-- // the same bytes as mail i-1: a duplicate delivery
+		date = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.RFC1123Z)
+		from = fmt.Sprintf("staff%d@kommun.test", i%37)
+		fallthrough
+	default:
+		return fmt.Sprintf("From: Staff %d <%s>\r\nTo: helpdesk@kommun.test\r\nSubject: Problem %d: skärmen flimrar\r\nDate: %s\r\nMessage-ID: <mail-%d@kommun.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHej, skärmen på datorn flimrar hela tiden (nummer %d).\r\n", i%37, from, i, date, i, i), "new"
+	}
+}
+
+// TestSIGKILLDuringIngestLosesAndDuplicatesNothing kills `warrantydesk serve`
+// with SIGKILL at random points while it ingests a large mailbox, restarts it,
+// and checks that every mail is accounted for exactly once.
+func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
+	const mails = 600
+	const kills = 6
+	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imapSrv.Close()
+	capture, err := devmail.StartSMTPCapture("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Close()
+	wantTickets, wantDup := 0, 0
+	for i := range mails {
+		raw, kind := syntheticMail(i)
+		if i%10 == 9 {
+			wantDup++
+		} else if kind == "new" {
+			wantTickets++
+		}
+		if err := imapSrv.Append("INBOX", []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "wd.toml"), fmt.Sprintf(`
+[server]
+listen = "127.0.0.1:0"
+[database]
+dsn = %q
+[imap]
+host = %q
+port = %d
+tls = "none"
+username = "desk"
+password = "pw"
+poll_interval = "1s"
+[smtp]
+host = %q
+port = %d
+tls = "none"
+[desk]
+address = "helpdesk@kommun.test"
+ack_limit_per_hour = 1000
+`, filepath.Join(dir, "wd.db"), imapSrv.Host(), imapSrv.Port(), capture.Host(), capture.Port()))
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	start := func() *exec.Cmd {
+		cmd := exec.Command(binary, "serve", "-config", "wd.toml")
+		cmd.Dir = dir
+		logf, err := os.OpenFile(filepath.Join(dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	dbPath := filepath.Join(dir, "wd.db")
+	midIngest := 0
+	for round := 0; round < 3*kills && midIngest < kills; round++ {
+		cmd := start()
+		time.Sleep(time.Duration(40+rng.IntN(200)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		finished, _ := ingestProgress(dbPath)
+		t.Logf("round %d: SIGKILL with %d of %d mails finished", round+1, finished, mails)
+		if finished == mails {
+			break
+		}
+		if finished > 0 {
+			midIngest++
+		}
+	}
+	if midIngest < 2 {
+		t.Errorf("only %d kills landed in the middle of the ingest: the test proved little", midIngest)
+	}
+	// A last, clean run finishes the backlog and stops on SIGTERM.
+	cmd := start()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if finished, _ := ingestProgress(dbPath); finished == mails {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			log, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
+			t.Fatalf("ingest did not finish; log tail:\n%s", tail(string(log), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve did not stop cleanly on SIGTERM: %v", err)
+	}
+
+	store, err := models.Open(context.Background(), models.Options{DSN: dbPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	recs, total, err := store.ListIntake(ctx, models.IntakeFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := recs
+	for off := 500; int64(off) < total; off += 500 {
+		more, _, err := store.ListIntake(ctx, models.IntakeFilter{Limit: 500, Offset: off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, more...)
+	}
+	seenUID := map[uint32]int{}
+	outcomes := map[string]int{}
+	for _, r := range all {
+		seenUID[r.UID]++
+		outcomes[r.Outcome]++
+	}
+	for uid := uint32(1); uid <= mails; uid++ {
+		if seenUID[uid] != 1 {
+			t.Errorf("UID %d recorded %d times", uid, seenUID[uid])
+		}
+	}
+	if len(all) != mails {
+		t.Errorf("%d intake records for %d mails", len(all), mails)
+	}
+	_, tickets, err := store.ListTickets(ctx, models.TicketFilter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int(tickets) != wantTickets {
+		t.Errorf("%d tickets, want %d (one per distinct new mail)", tickets, wantTickets)
+	}
+	if outcomes[models.OutcomePending] != 0 || outcomes[models.OutcomeQuarantined] != 0 {
+		t.Errorf("outcomes %v", outcomes)
+	}
+	t.Logf("%d mails, %d SIGKILLs: outcomes %v, %d tickets, %d duplicates recognised, %d mails sent",
+		mails, midIngest, outcomes, tickets, wantDup, len(capture.Messages()))
+}
+
+// ingestProgress counts the mails with a finished intake record.
+func ingestProgress(dbPath string) (int, error) {
+	store, err := models.Open(context.Background(), models.Options{DSN: dbPath})
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	counts, err := store.CountIntakeByOutcome(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	finished := 0
+	for outcome, n := range counts {
+		if outcome != models.OutcomePending {
+			finished += int(n)
+		}
+	}
+	return finished, nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
