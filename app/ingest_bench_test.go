@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"warrantydesk/devmail"
+	"warrantydesk/internal/mailgen"
+	"warrantydesk/models"
+)
+
+// BenchmarkIngest loads N realistic mails (default 5,000; WARRANTYDESK_BENCH_MAILS)
+// into a real IMAP server — Dovecot when WARRANTYDESK_TEST_DOVECOT is set, else
+// the in-process server — and measures in the same run (a) a bare
+// fetch-and-discard pass and (b) the full ingest: fetch, store raw, parse,
+// classify, thread, create/append tickets, acknowledge, index for search.
+//
+//	go test -tags sqlite_fts5 -run '^$' -bench Ingest -benchtime 1x ./app/
+func BenchmarkIngest(b *testing.B) {
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("WARRANTYDESK_BENCH_MAILS")); err == nil && v > 0 {
+		n = v
+	}
+	mails := mailgen.Generate(n, 7)
+	total := 0
+	for _, m := range mails {
+		total += len(m.Raw)
+	}
+	srv := benchServer(b)
+	mailbox := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	c := srv.dial(b)
+	if err := c.Create(mailbox, nil).Wait(); err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range mails {
+		cmd := c.Append(mailbox, int64(len(m.Raw)), nil)
+		if _, err := cmd.Write(m.Raw); err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.Close()
+	b.Logf("%d mails, %.1f KB average, server %s", n, float64(total)/float64(n)/1024, srv.name)
+	b.ResetTimer()
+	for b.Loop() {
+		// (a) fetch and discard
+		start := time.Now()
+		fetched := srv.fetchAll(b, mailbox)
+		bare := time.Since(start)
+		if fetched != n {
+			b.Fatalf("fetched %d of %d", fetched, n)
+		}
+		// (b) the full ingest into a fresh desk
+		cfg := Defaults()
+		cfg.Database.DSN = filepath.Join(b.TempDir(), "wd.db")
+		cfg.IMAP = IMAPConfig{Host: srv.host, Port: srv.port, TLS: "none", Username: srv.user, Password: srv.password,
+			Mailbox: mailbox, PollInterval: Duration{time.Minute}, MaxSize: 25 << 20}
+		cfg.Desk.Address = "helpdesk@kommun.example"
+		cfg.Desk.AckLimitPerHour = 1000
+		a, err := New(context.Background(), cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start = time.Now()
+		got, processed, err := a.FetchOnce(context.Background())
+		full := time.Since(start)
+		if err != nil || got != n || processed != n {
+			b.Fatalf("ingest: fetched %d processed %d: %v", got, processed, err)
+		}
+		counts, _ := a.Store.CountIntakeByOutcome(context.Background())
+		_, tickets, _ := a.Store.ListTickets(context.Background(), models.TicketFilter{Limit: 1})
+		a.Close()
+		b.ReportMetric(float64(n)/bare.Seconds(), "fetch-mails/s")
+		b.ReportMetric(float64(n)/full.Seconds(), "ingest-mails/s")
+		b.Logf("fetch-and-discard %d mails in %s = %.0f mails/s; full ingest in %s = %.0f mails/s; outcomes %v, %d tickets",
+			n, bare.Round(time.Millisecond), float64(n)/bare.Seconds(), full.Round(time.Millisecond), float64(n)/full.Seconds(), counts, tickets)
+	}
+}
+
+type benchIMAP struct {
+	name, host, user, password string
+	port                       int
+}
+
+func benchServer(b *testing.B) benchIMAP {
+	if addr := os.Getenv("WARRANTYDESK_TEST_DOVECOT"); addr != "" {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, _ := strconv.Atoi(port)
+		return benchIMAP{name: "dovecot " + addr, host: host, port: p, user: "desk", password: "desk-test-pw"}
+	}
+	srv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close() })
+	return benchIMAP{name: "in-process imapmemserver", host: srv.Host(), port: srv.Port(), user: "desk", password: "pw"}
+}
+
+func (s benchIMAP) dial(b *testing.B) *imapclient.Client {
+	c, err := imapclient.DialInsecure(net.JoinHostPort(s.host, strconv.Itoa(s.port)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Login(s.user, s.password).Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// fetchAll downloads every message body of mailbox and throws it away.
+func (s benchIMAP) fetchAll(b *testing.B, mailbox string) int {
+	c := s.dial(b)
+	defer c.Close()
+	if _, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		b.Fatal(err)
+	}
+	var set imap.UIDSet
+	set.AddRange(1, 0)
+	cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	n := 0
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			if body, ok := item.(imapclient.FetchItemDataBodySection); ok {
+				if _, err := body.Literal.Read(make([]byte, 1<<16)); err != nil && err.Error() != "EOF" {
+					b.Fatal(err)
+				}
+				buf := make([]byte, 1<<16)
+				for {
+					if _, err := body.Literal.Read(buf); err != nil {
+						break
+					}
+				}
+				n++
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"warrantydesk/desk"
+	"warrantydesk/models"
+	"warrantydesk/templates"
+)
+
+// Deps are what the HTTP side needs from the rest of the program.
+type Deps struct {
+	Desk    *desk.Service
+	Store   *models.Store
+	Catalog *templates.Catalog
+	Logger  *slog.Logger
+	// Health reports the state of the database and the workers for /healthz.
+	// When nil, /healthz only pings the database.
+	Health func(ctx context.Context) Health
+	// Metrics writes the Prometheus text exposition for /metrics.
+	Metrics func(w io.Writer)
+	// ResellerInbox lists what the in-process reseller mailbox received (demo
+	// only). When nil the reseller page answers 404 and is not in the menu.
+	ResellerInbox func() []ResellerMail
+	// SecureCookies sets the Secure flag on cookies (base_url is https).
+	SecureCookies bool
+	// DefaultLanguage is the UI language before a user picks one ("sv").
+	DefaultLanguage string
+}
+
+// Health is the answer of /healthz.
+type Health struct {
+	OK     bool
+	Checks map[string]HealthCheck
+}
+
+// HealthCheck is the state of one component in Health.
+type HealthCheck struct {
+	OK          bool       `json:"ok"`
+	Detail      string     `json:"detail,omitempty"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+}
+
+// ResellerMail is one mail the demo reseller mailbox received.
+type ResellerMail struct {
+	From    string
+	To      []string
+	Subject string
+	At      time.Time
+	Text    string
+}
+
+// handler holds the dependencies of every route.
+type handler struct {
+	Deps
+	tmpl          map[string]map[string]pageTemplate // lang → page name → template
+	staticVersion string                             // cache-busting query of static URLs
+	loc           *time.Location
+}
+
+// New parses the page templates once and builds the router.
+func New(d Deps) (*echo.Echo, error) {
+	if d.Desk == nil || d.Store == nil || d.Catalog == nil {
+		return nil, errors.New("handlers: Desk, Store and Catalog are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	d.Logger = d.Logger.With("subsystem", "http")
+	d.DefaultLanguage = d.Catalog.Lang(d.DefaultLanguage)
+	h := &handler{Deps: d, loc: d.Desk.Location()}
+	if h.loc == nil {
+		h.loc = time.UTC
+	}
+	var err error
+	if h.tmpl, err = parseTemplates(d.Catalog, h.loc); err != nil {
+		return nil, err
+	}
+	if h.staticVersion, err = hashFS(templates.Static()); err != nil {
+		return nil, fmt.Errorf("hash static files: %w", err)
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	h.routes(e)
+	return e, nil
+}
+
+// hashFS returns a short hash over every file in fsys, so static URLs change
+// whenever a file does and can be cached for long.
+func hashFS(fsys fs.FS) (string, error) {
+	sum := sha256.New()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		_, _ = io.WriteString(sum, p+"\x00")
+		_, _ = sum.Write(data)
+		return nil
+	})
+	return hex.EncodeToString(sum.Sum(nil))[:12], err
+}

@@ -1,0 +1,194 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"warrantydesk/models"
+	"warrantydesk/templates"
+)
+
+// dateLayout is how every date and time is shown, in the desk's time zone.
+const (
+	dateLayout = "2006-01-02 15:04"
+	dayLayout  = "2006-01-02"
+)
+
+// pageTemplate is one page: the layout, the shared partials and the page's
+// own "content" block, parsed for one language.
+type pageTemplate struct{ *template.Template }
+
+// parseTemplates parses html/*.html once per language. layout.html and
+// partials.html are shared; every other file is a page that defines
+// "content". (Shared files cannot start with "_": go:embed skips those.) The T function is bound to the language at parse
+// time, so a page can never mix languages.
+func parseTemplates(cat *templates.Catalog, loc *time.Location) (map[string]map[string]pageTemplate, error) {
+	files, err := fs.Glob(templates.FS(), "html/*.html")
+	if err != nil {
+		return nil, err
+	}
+	shared := []string{"html/layout.html", "html/partials.html"}
+	var pages []string
+	for _, f := range files {
+		if !slices.Contains(shared, f) {
+			pages = append(pages, f)
+		}
+	}
+	out := map[string]map[string]pageTemplate{}
+	for _, lang := range templates.Languages {
+		base, err := template.New("layout").Option("missingkey=error").
+			Funcs(templateFuncs(cat, lang, loc)).ParseFS(templates.FS(), shared...)
+		if err != nil {
+			return nil, fmt.Errorf("parse layout: %w", err)
+		}
+		out[lang] = map[string]pageTemplate{}
+		for _, p := range pages {
+			clone, err := base.Clone()
+			if err != nil {
+				return nil, err
+			}
+			t, err := clone.ParseFS(templates.FS(), p)
+			if err != nil {
+				return nil, fmt.Errorf("parse %s: %w", p, err)
+			}
+			out[lang][strings.TrimSuffix(path.Base(p), ".html")] = pageTemplate{t}
+		}
+	}
+	return out, nil
+}
+
+// templateFuncs are the functions pages may call: translation and display
+// formatting only, never rules.
+func templateFuncs(cat *templates.Catalog, lang string, loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		// T translates a catalog key; args fill its %s/%d verbs.
+		"T": func(key string, args ...any) string { return cat.T(lang, key, args...) },
+		// date shows a time.Time or *time.Time in the desk's zone; "" when unset.
+		"date": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				if t.IsZero() {
+					return ""
+				}
+				return t.In(loc).Format(dateLayout)
+			case *time.Time:
+				if t == nil || t.IsZero() {
+					return ""
+				}
+				return t.In(loc).Format(dateLayout)
+			}
+			return ""
+		},
+	}
+}
+
+// page is what every page template receives: site-wide fields plus the
+// page's own Data.
+type page struct {
+	Lang          string
+	Title         string // translated
+	Agent         *models.Agent
+	CSRF          string
+	Flash         []flashMsg
+	Path          string // current local path and query
+	Nav           []navItem
+	LangLinks     []langLink
+	StaticVersion string
+	Data          any
+}
+
+type navItem struct {
+	URL, Label string
+	Current    bool
+}
+
+type langLink struct {
+	URL, Code, Label string
+	Current          bool
+}
+
+// flashMsg is a one-time notice shown at the top of the next page.
+type flashMsg struct {
+	Kind string // "ok" or "error"
+	Text string // translated
+}
+
+// render executes page name with data inside the layout.
+func (h *handler) render(c echo.Context, status int, name, navKey, titleKey string, data any, titleArgs ...any) error {
+	lang := h.lang(c)
+	t, ok := h.tmpl[lang][name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	p := h.pageFor(c, lang, navKey)
+	p.Title = h.Catalog.T(lang, titleKey, titleArgs...)
+	p.Data = data
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render page %s: %w", name, err)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageFor fills the site-wide fields of a page.
+func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
+	p := page{
+		Lang:          lang,
+		Agent:         agentOf(c),
+		CSRF:          csrfToken(c),
+		Flash:         flashesOf(c),
+		Path:          currentPath(c),
+		StaticVersion: h.staticVersion,
+	}
+	if p.Agent != nil {
+		items := []struct{ key, url, label string }{
+			{"tickets", "/tickets", "nav.tickets"},
+			{"outbox", "/outbox", "nav.outbox"},
+			{"intake", "/intake", "nav.intake"},
+			{"assets", "/assets", "nav.assets"},
+		}
+		if h.ResellerInbox != nil {
+			items = append(items, struct{ key, url, label string }{"reseller", "/reseller", "nav.reseller"})
+		}
+		for _, it := range items {
+			p.Nav = append(p.Nav, navItem{URL: it.url, Label: h.Catalog.T(lang, it.label), Current: it.key == navKey})
+		}
+	}
+	for _, code := range templates.Languages {
+		p.LangLinks = append(p.LangLinks, langLink{
+			URL:     "/lang/" + code + "?next=" + url.QueryEscape(p.Path),
+			Code:    code,
+			Label:   h.Catalog.T(lang, "lang."+code),
+			Current: code == lang,
+		})
+	}
+	return p
+}
+
+// currentPath is the page to come back to (after switching language): the
+// request's own URL for a GET, else the page the handler named, else the list.
+func currentPath(c echo.Context) string {
+	if p, ok := c.Get(ctxPath).(string); ok {
+		return p
+	}
+	if c.Request().Method == http.MethodGet {
+		return c.Request().URL.RequestURI()
+	}
+	return "/tickets"
+}
+
+// redirect answers 303 See Other, so a POST is never resubmitted on reload.
+func redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

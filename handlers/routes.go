@@ -1,0 +1,55 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes is the route table: every URL the desk answers, with its middleware.
+//
+//	public   – anyone: health, metrics, static files, login, language switch
+//	agent    – a logged-in agent (session cookie); forms carry a CSRF token
+//	api      – a bearer token (Authorization header); no cookies, no CSRF
+func (h *handler) routes(e *echo.Echo) {
+	e.Use(
+		h.requestLog,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: h.logPanic}),
+		securityHeaders,
+		middleware.BodyLimit("10M"),
+	)
+
+	// Web pages: language, session and flash, then CSRF on every form.
+	page := []echo.MiddlewareFunc{h.web, h.csrf()}
+	agent := append(page[:len(page):len(page)], h.requireAgent)
+
+	// Public.
+	e.GET("/healthz", h.healthz)
+	e.GET("/metrics", h.metrics)
+	e.GET("/static/*", h.static())
+	e.GET("/login", h.loginPage, page...)
+	e.POST("/login", h.login, page...)
+	e.GET("/lang/:lang", h.setLang, page...)
+
+	// Agents.
+	e.POST("/logout", h.logout, agent...)
+	e.GET("/", h.home, agent...)
+	e.GET("/tickets", h.ticketList, agent...)
+	e.GET("/tickets/:number", h.ticketPage, agent...)
+	e.POST("/tickets/:number/reply", h.reply, agent...)
+	e.POST("/tickets/:number/note", h.note, agent...)
+	e.POST("/tickets/:number/status", h.setStatus, agent...)
+	e.POST("/tickets/:number/assign", h.assign, agent...)
+	e.POST("/tickets/:number/forward", h.forward, agent...)
+	e.GET("/outbox", h.outboxPage, agent...)
+	e.POST("/outbox/:id/retry", h.retryOutbox, agent...)
+	e.GET("/intake", h.intakePage, agent...)
+	e.GET("/assets", h.assetsPage, agent...)
+	e.GET("/reseller", h.resellerPage, agent...)
+
+	// JSON API. The group also answers unknown /api/v1 paths as JSON.
+	api := e.Group("/api/v1", h.requireToken)
+	api.GET("/tickets", h.apiTickets)
+	api.GET("/tickets/:number", h.apiTicket)
+	api.GET("/assets", h.apiAssets)
+	api.GET("/intake", h.apiIntake)
+}

@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"bytes"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"warrantydesk/models"
+	"warrantydesk/templates"
+)
+
+// samplePages has data for every page template; a page without an entry
+// here fails TestTemplatesRender, so new pages get rendered too.
+func samplePages() map[string]any {
+	at := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
+	ok := badge{Class: "badge-ok", Text: "Garanti t.o.m. 2026-01-31"}
+	card := assetCard{Serial: "PF2ABC12", AssetTag: "IT-0042", Model: "ThinkPad T14", Manufacturer: "Lenovo",
+		Vendor: "Atea", AssignedTo: "eva@corp.test", Department: "Ekonomi", Delivered: "2023-02-01", State: "I bruk",
+		Warranty: ok, TicketsURL: "/tickets?serial=PF2ABC12"}
+	pg := pager{From: 1, To: 1, Total: 3, NextURL: "/tickets?page=2"}
+	tabs := []tab{{URL: "/tickets", Label: "Alla", Count: 3, Current: true}, {URL: "/tickets?status=new", Label: "Ny", Count: 1}}
+	row := ticketRow{Number: 1001, URL: "/tickets/1001", Subject: "Skärmen flimrar <b>", Requester: "Eva", RequesterMail: "eva@corp.test",
+		Status: badge{"status-new", "Ny"}, Category: badge{"category-hardware", "Maskinvara"},
+		Priority: badge{"priority-normal", "Normal"}, Assignee: "Anna", Serial: "PF2ABC12", Updated: at}
+	return map[string]any{
+		"login": loginData{Email: "anna@desk.test", Next: "/tickets/1001", Error: "Fel e-postadress eller lösenord."},
+		"error": errorData{Status: 400, Message: "Uppgifterna var inte giltiga.", Details: []string{"Skriv en text."}},
+		"tickets": ticketListData{Tabs: tabs, Status: "new", Q: "skärm", Serial: "pf-2abc12",
+			Categories: []option{{Value: "hardware", Label: "Maskinvara", Selected: true}}, Rows: []ticketRow{row}, Pager: pg},
+		"ticket": ticketPageData{
+			ticketRow: row, RequesterDept: "Ekonomi", FaultMatches: "flimrar", Created: at, SLADue: &at,
+			Messages: []messageItem{
+				{Class: "msg-email-in", Kind: "Från användaren", From: "Eva <eva@corp.test>", Subject: "Skärmen", Text: "Hej!\nDen flimrar.", At: at, Attachments: []string{"bild.jpg"}},
+				{Class: "msg-email-out", Kind: "Svar", From: "IT", To: "eva@corp.test", Text: "Vi tittar.", At: at,
+					Delivery: &deliveryItem{State: badge{"delivery-failed", "Misslyckades"}, Attempts: 3, LastError: "550 no such user", SentAt: &at}},
+				{Class: "msg-email-in msg-auto", Kind: "Från användaren", Auto: "Automatiskt svar", Text: "Jag är på semester.", At: at},
+			},
+			Asset: &card, Suggestions: []assetCard{card},
+			VendorCase:    &vendorCaseItem{Vendor: "Atea", State: "Skickat", CaseRef: "ATEA-123", Forwarded: &at, Received: &at},
+			Audit:         []auditItem{{At: at, Actor: "anna@desk.test", Field: "status", Old: "Ny", New: "Öppen"}},
+			StatusOptions: []option{{Value: "new", Label: "Ny", Selected: true}}, ReplyStatuses: []option{{Value: "pending", Label: "Väntar", Selected: true}},
+			AgentOptions: []option{{Value: "", Label: "Ingen"}, {Value: "1", Label: "Anna", Selected: true}},
+			Errors:       []string{"Skriv en text."}, ReplyText: "utkast", NoteText: "anteckning",
+		},
+		"outbox": outboxData{Tabs: tabs, Pager: pg, Rows: []outboxRow{{ID: 7, Created: at, Purpose: "Svar", Recipients: "eva@corp.test",
+			Subject: "Re: Skärmen", State: badge{"delivery-failed", "Misslyckades"}, Attempts: 5, SentAt: &at, NextAttempt: &at,
+			LastError: "dial tcp: refused", TicketNumber: 1001, TicketURL: "/tickets/1001", RetryURL: "/outbox/7/retry"}}},
+		"intake": intakeData{Tabs: tabs, Pager: pg, Rows: []intakeRow{{ID: 3, Fetched: at, From: "eva@corp.test", Subject: "Skärmen",
+			Class: "Personligt", Outcome: badge{"outcome-created", "Nytt ärende"}, Reason: "new ticket", Mailbox: "INBOX", UID: 12,
+			TicketNumber: 1001, TicketURL: "/tickets/1001", DuplicateOf: "#2"}},
+			Cursors: []cursorRow{{Mailbox: "INBOX", UIDValidity: 1, LastUID: 12, LastFetch: &at, LastError: "timeout", LastErrorAt: &at}}},
+		"assets":   assetsData{Q: "T14", Rows: []assetCard{card}, Pager: pg},
+		"reseller": resellerData{Mails: []resellerItem{{From: "helpdesk@desk.test", To: "service@atea.test", Subject: "Garantiärende", Text: "Hej", At: at}}},
+	}
+}
+
+func TestTemplatesRender(t *testing.T) {
+	en := newEnv(t)
+	h := &handler{Deps: Deps{Catalog: en.cat}, loc: time.UTC}
+	var err error
+	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	samples := samplePages()
+	agent := &models.Agent{Name: "Anna Agent", Email: testEmail}
+	for _, lang := range templates.Languages {
+		for name, tmpl := range h.tmpl[lang] {
+			t.Run(lang+"/"+name, func(t *testing.T) {
+				data, ok := samples[name]
+				if !ok {
+					t.Fatalf("page %q has no sample data in samplePages", name)
+				}
+				p := page{Lang: lang, Title: "T", Agent: agent, CSRF: "tok", Path: "/x",
+					Flash: []flashMsg{{Kind: "ok", Text: "Sparat"}}, Data: data,
+					Nav:       []navItem{{URL: "/tickets", Label: "Ärenden", Current: true}},
+					LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}}}
+				var buf bytes.Buffer
+				if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
+					t.Fatalf("render: %v", err)
+				}
+				out := buf.String()
+				for _, bad := range []string{"%!", "<no value>", "<b>"} {
+					if strings.Contains(out, bad) {
+						t.Errorf("output contains %q", bad)
+					}
+				}
+				if strings.Contains(out, " style=") || strings.Contains(out, "<script>") {
+					t.Error("inline style or script: the CSP forbids them")
+				}
+				if posts, tokens := strings.Count(out, `method="post"`), strings.Count(out, `name="_csrf" value="tok"`); posts != tokens {
+					t.Errorf("%d POST forms but %d CSRF fields", posts, tokens)
+				}
+			})
+		}
+	}
+	for name := range samples {
+		if _, ok := h.tmpl["sv"][name]; !ok {
+			t.Errorf("sample for %q but no such page template", name)
+		}
+	}
+}
+
+func TestCatalogComplete(t *testing.T) {
+	cat, err := templates.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, keys := range cat.Missing() {
+		if len(keys) > 0 {
+			t.Errorf("catalog %s lacks %d keys: %v", lang, len(keys), keys)
+		}
+	}
+}
+
+// tKeyRe finds literal keys in {{T "key" ...}} calls.
+var tKeyRe = regexp.MustCompile(`\bT "([^"]+)"`)
+
+func TestTemplateKeysExist(t *testing.T) {
+	cat, err := templates.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(templates.FS(), "html/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no templates: %v", err)
+	}
+	seen := 0
+	for _, f := range files {
+		data, err := fs.ReadFile(templates.FS(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range tKeyRe.FindAllStringSubmatch(string(data), -1) {
+			seen++
+			for _, lang := range templates.Languages {
+				if !hasKey(cat, lang, m[1]) {
+					t.Errorf("%s: key %q missing in %s catalog", f, m[1], lang)
+				}
+			}
+		}
+	}
+	if seen < 50 {
+		t.Errorf("found only %d T calls; is the regexp still right?", seen)
+	}
+}
+
+// TestLabelKeysExist checks the keys built from data values in Go code.
+func TestLabelKeysExist(t *testing.T) {
+	cat, err := templates.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string][]string{
+		"status.":      models.Statuses,
+		"category.":    models.Categories,
+		"priority.":    models.Priorities,
+		"kind.":        {"email_in", "email_out", models.KindNote, models.KindVendorIn, models.KindVendorOut, models.KindSystem},
+		"autoclass.":   {"personal", "auto_reply", "bounce", "report", "bulk"},
+		"delivery.":    outboxStatuses,
+		"outcome.":     intakeOutcomes,
+		"purpose.":     {"ack", "reply", "vendor_forward"},
+		"case_state.":  {models.CaseForwarded, models.CaseAcknowledged, models.CaseInRepair, models.CaseShippedBack, models.CaseClosed},
+		"asset_state.": {models.AssetInUse, models.AssetAtVendor, models.AssetRetired},
+		"lang.":        templates.Languages,
+	}
+	keys := []string{"tickets.all", "filter.all", "ticket.title", "ticket.unassigned", "warranty.until", "warranty.expired",
+		"warranty.unknown", "error.bad_login", "login.title", "tickets.title", "outbox.title", "intake.title", "assets.title",
+		"reseller.title", "error.title", "nav.tickets", "nav.outbox", "nav.intake", "nav.assets", "nav.reseller"}
+	for prefix, values := range groups {
+		for _, v := range values {
+			keys = append(keys, prefix+v)
+		}
+	}
+	for _, status := range []int{400, 401, 403, 404, 405, 409, 413, 500} {
+		_, key := classify(httpErr(status))
+		if status != 409 {
+			keys = append(keys, key)
+		}
+	}
+	keys = append(keys, "error.csrf")
+	for _, k := range keys {
+		for _, lang := range templates.Languages {
+			if !hasKey(cat, lang, k) {
+				t.Errorf("key %q missing in %s catalog", k, lang)
+			}
+		}
+	}
+	if !slices.Contains(keys, "status.at_vendor") {
+		t.Error("status group not checked")
+	}
+}
+
+// hasKey reports whether lang's catalog has key itself (T falls back to the
+// default language, so compare against the fallback too).
+func hasKey(cat *templates.Catalog, lang, key string) bool {
+	return cat.T(lang, key) != key && !slices.Contains(cat.Missing()[lang], key)
+}
+
+func httpErr(status int) error { return echo.NewHTTPError(status) }
