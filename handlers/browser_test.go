@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
 
@@ -31,9 +32,7 @@ func chromiumPath() string {
 // form, open a ticket, post an internal note, switch to English.
 func TestBrowser(t *testing.T) {
 	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
-	}
+	testenv.SkipUnless(t, exe != "", "no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}

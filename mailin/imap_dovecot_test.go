@@ -3,13 +3,14 @@ package mailin
 import (
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"warrantydesk/internal/testenv"
 )
 
 // The fetch tests against a real Dovecot (scripts/dovecot.sh):
@@ -29,10 +30,7 @@ type imapDovecot struct {
 
 func imapDovecotFromEnv(t *testing.T) *imapDovecot {
 	t.Helper()
-	addr := os.Getenv("WARRANTYDESK_TEST_DOVECOT")
-	if addr == "" {
-		t.Skip("WARRANTYDESK_TEST_DOVECOT=host:port is not set (scripts/dovecot.sh start DIR PORT)")
-	}
+	addr := testenv.Dovecot(t)
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatalf("WARRANTYDESK_TEST_DOVECOT=%q: %v", addr, err)
