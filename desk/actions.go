@@ -127,15 +127,13 @@ func (s *Service) Reply(ctx context.Context, actor *models.Agent, number int64, 
 		if err != nil {
 			return err
 		}
-		msg, err := s.queueMail(ctx, tx, outMail{
-			ticket: t, kind: models.KindEmail, purpose: "reply",
+		if _, err := s.queueMail(ctx, tx, outMail{
+			ticket: t, kind: models.KindEmail, purpose: "reply", fromName: actor.Name,
 			to: []mail.Address{{Name: t.Requester.Name, Address: t.Requester.Email}}, cc: cc,
 			subject: subject, text: body, inReplyTo: inReplyTo, references: refs, lang: lang, agentID: &actor.ID,
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
-		msg.FromName = actor.Name
 		if err := s.changeStatus(ctx, tx, t, status, actor.Email); err != nil {
 			return err
 		}

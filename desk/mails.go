@@ -25,6 +25,7 @@ type outMail struct {
 	lang        string
 	attachments []mailout.File
 	agentID     *uint
+	fromName    string // shown on the ticket as the author; the mail's From stays the desk
 }
 
 // queueMail builds m, stores it in the outbox and records it on the ticket,
@@ -72,7 +73,7 @@ func (s *Service) queueMail(ctx context.Context, tx *models.Store, m outMail) (*
 	}
 	msg := &models.Message{
 		TicketID: m.ticket.ID, Direction: models.DirOut, Kind: m.kind,
-		FromName: s.opt.Address.Name, FromEmail: s.opt.Address.Address,
+		FromName: firstNonEmpty(m.fromName, s.opt.Address.Name), FromEmail: s.opt.Address.Address,
 		To: joinAddrs(toList), Cc: joinAddrs(ccList), Subject: m.subject, Text: m.text,
 		MessageID: msgID, InReplyTo: m.inReplyTo, References: strings.Join(refs, " "),
 		AgentID: m.agentID, OutboxID: &ob.ID, CreatedAt: s.now(),

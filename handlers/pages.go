@@ -85,10 +85,9 @@ func (h *handler) retryOutbox(c echo.Context) error {
 	if err != nil || id == 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad outbox id")
 	}
-	if err := h.Store.RetryOutbox(c.Request().Context(), uint(id)); err != nil {
+	if err := h.Desk.RetryOutbox(c.Request().Context(), agentOf(c), uint(id)); err != nil {
 		return err
 	}
-	h.Logger.Info("outbox retry", "id", id, "agent", agentOf(c).Email)
 	h.setFlash(c, "ok", "flash.retry_queued")
 	return redirect(c, "/outbox")
 }

@@ -226,3 +226,9 @@ func (s *Store) IntakeByID(ctx context.Context, id uint) (*IntakeRecord, error) 
 func (s *Store) CountIntakeByOutcome(ctx context.Context) (map[string]int64, error) {
 	return s.countBy(ctx, &IntakeRecord{}, "outcome")
 }
+
+// RequeueIntake marks a record pending again so the processor runs it anew.
+func (s *Store) RequeueIntake(ctx context.Context, id uint) error {
+	return s.w.WithContext(ctx).Model(&IntakeRecord{}).Where("id = ?", id).
+		Updates(map[string]any{"outcome": OutcomePending, "reason": "", "processed_at": nil, "ticket_id": nil}).Error
+}

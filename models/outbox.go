@@ -59,10 +59,12 @@ func (s *Store) MarkOutboxFailedAttempt(ctx context.Context, id uint, lastErr st
 	return s.w.WithContext(ctx).Model(&OutboxMail{}).Where("id = ?", id).Updates(fields).Error
 }
 
-// RetryOutbox puts a failed mail back in the queue now.
-func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
-	return s.w.WithContext(ctx).Model(&OutboxMail{}).Where("id = ? AND status = ?", id, OutboxFailed).
-		Updates(map[string]any{"status": OutboxQueued, "next_attempt_at": time.Now().UTC()}).Error
+// RequeueFailedOutbox puts a failed mail back in the queue now; ok is false
+// when the mail is not in the failed state.
+func (s *Store) RequeueFailedOutbox(ctx context.Context, id uint) (ok bool, err error) {
+	res := s.w.WithContext(ctx).Model(&OutboxMail{}).Where("id = ? AND status = ?", id, OutboxFailed).
+		Updates(map[string]any{"status": OutboxQueued, "next_attempt_at": time.Now().UTC()})
+	return res.RowsAffected == 1, res.Error
 }
 
 // ListOutbox returns outgoing mails, newest first, and the total count.

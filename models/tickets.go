@@ -310,3 +310,14 @@ func (s *Store) LogAck(ctx context.Context, email string, at time.Time) error {
 func (s *Store) UpdateMessageText(ctx context.Context, id uint, text string) error {
 	return s.w.WithContext(ctx).Model(&Message{}).Where("id = ?", id).Update("text", text).Error
 }
+
+// AttachmentOfTicket loads attachment id if it belongs to a message of ticketID.
+func (s *Store) AttachmentOfTicket(ctx context.Context, ticketID, id uint) (*Attachment, error) {
+	var a Attachment
+	err := s.r.WithContext(ctx).Where("id = ? AND message_id IN (SELECT id FROM messages WHERE ticket_id = ?)", id, ticketID).
+		First(&a).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
