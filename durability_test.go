@@ -39,7 +39,7 @@ func syntheticMail(i int) (raw string, kind string) {
 // with SIGKILL at random points while it ingests a large mailbox, restarts it,
 // and checks that every mail is accounted for exactly once.
 func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
-	const mails = 600
+	const mails = 2000
 	const kills = 6
 	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
 	if err != nil {
@@ -103,7 +103,7 @@ ack_limit_per_hour = 1000
 	midIngest := 0
 	for round := 0; round < 3*kills && midIngest < kills; round++ {
 		cmd := start()
-		time.Sleep(time.Duration(40+rng.IntN(200)) * time.Millisecond)
+		time.Sleep(time.Duration(100+rng.IntN(500)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

@@ -19,9 +19,9 @@ import (
 //  3. a desk+T<number>@ plus address among the recipients;
 //  4. a [#N] subject tag, only when the sender is a party of that ticket;
 //  5. the vendor's case number, when the sender is that vendor.
-func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, error) {
+func (s *Service) Thread(ctx context.Context, tx *models.Store, p *mailin.Parsed) (mailin.Thread, error) {
 	var th mailin.Thread
-	vendor, err := s.vendorBySender(ctx, p.From.Email)
+	vendor, err := s.vendorBySender(ctx, tx, p.From.Email)
 	if err != nil {
 		return th, err
 	}
@@ -40,7 +40,7 @@ func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, 
 	slices.Reverse(refs) // the newest reference is the most specific
 	for _, id := range refs {
 		if n, ok := s.ids.Ticket(id); ok {
-			t, err := s.store.TicketByNumber(ctx, n)
+			t, err := tx.TicketByNumber(ctx, n)
 			if err == nil {
 				return found(t, "message-id")
 			}
@@ -50,9 +50,9 @@ func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, 
 		}
 	}
 	for _, id := range refs {
-		tid, err := s.store.TicketIDByMessageID(ctx, id)
+		tid, err := tx.TicketIDByMessageID(ctx, id)
 		if err == nil {
-			t, err := s.store.TicketByID(ctx, tid)
+			t, err := tx.TicketByID(ctx, tid)
 			if err != nil {
 				return th, err
 			}
@@ -69,7 +69,7 @@ func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, 
 			continue
 		}
 		n, _ := strconv.ParseInt(m[1], 10, 64)
-		if t, err := s.store.TicketByNumber(ctx, n); err == nil {
+		if t, err := tx.TicketByNumber(ctx, n); err == nil {
 			return found(t, "plus-address")
 		} else if !errors.Is(err, models.ErrNotFound) {
 			return th, err
@@ -77,10 +77,10 @@ func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, 
 	}
 
 	if n := subjectTag(p.Subject); n != 0 {
-		t, err := s.store.TicketByNumber(ctx, n)
+		t, err := tx.TicketByNumber(ctx, n)
 		switch {
 		case err == nil:
-			party, err := s.isParty(ctx, t, p.From.Email, vendor)
+			party, err := s.isParty(ctx, tx, t, p.From.Email, vendor)
 			if err != nil {
 				return th, err
 			}
@@ -95,9 +95,9 @@ func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, 
 
 	if vendor != nil && vendor.CasePattern != "" {
 		if ref := findCaseRef(vendor.CasePattern, p.Subject+"\n"+p.Text); ref != "" {
-			tid, err := s.store.TicketIDByCaseRef(ctx, vendor.ID, ref)
+			tid, err := tx.TicketIDByCaseRef(ctx, vendor.ID, ref)
 			if err == nil {
-				t, err := s.store.TicketByID(ctx, tid)
+				t, err := tx.TicketByID(ctx, tid)
 				if err != nil {
 					return th, err
 				}
@@ -113,7 +113,7 @@ func (s *Service) Thread(ctx context.Context, p *mailin.Parsed) (mailin.Thread, 
 
 // isParty reports whether email may add to ticket t by its subject tag: the
 // requester, someone on the first mail's Cc, or the vendor handling its case.
-func (s *Service) isParty(ctx context.Context, t *models.Ticket, email string, vendor *models.Vendor) (bool, error) {
+func (s *Service) isParty(ctx context.Context, tx *models.Store, t *models.Ticket, email string, vendor *models.Vendor) (bool, error) {
 	email = strings.ToLower(email)
 	if email == t.Requester.Email || slices.Contains(splitAddrs(t.Cc), email) {
 		return true, nil
@@ -121,7 +121,7 @@ func (s *Service) isParty(ctx context.Context, t *models.Ticket, email string, v
 	if vendor == nil {
 		return false, nil
 	}
-	c, err := s.store.VendorCaseForTicket(ctx, t.ID)
+	c, err := tx.VendorCaseForTicket(ctx, t.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return false, nil
 	}
@@ -133,13 +133,13 @@ func (s *Service) isParty(ctx context.Context, t *models.Ticket, email string, v
 
 // vendorBySender returns the vendor whose intake address is email, or whose
 // address shares email's domain (resellers answer from personal addresses).
-func (s *Service) vendorBySender(ctx context.Context, email string) (*models.Vendor, error) {
+func (s *Service) vendorBySender(ctx context.Context, tx *models.Store, email string) (*models.Vendor, error) {
 	email = strings.ToLower(email)
 	_, domain, ok := strings.Cut(email, "@")
 	if !ok {
 		return nil, nil
 	}
-	vendors, err := s.store.ListVendors(ctx)
+	vendors, err := tx.ListVendors(ctx)
 	if err != nil {
 		return nil, err
 	}

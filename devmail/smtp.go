@@ -156,11 +156,17 @@ func (c *SMTPCapture) FailNext(n int, code int) {
 // readable through Messages.
 func (c *SMTPCapture) Close() error {
 	c.closeOnce.Do(func() {
-		c.closeErr = c.srv.Close()
-		<-c.served
-		if errors.Is(c.closeErr, net.ErrClosed) {
-			c.closeErr = nil
+		err := c.srv.Close()
+		// Serve registers the listener only once it runs; closing it here
+		// too makes Close safe right after Start, before Serve has begun.
+		if lnErr := c.ln.Close(); !errors.Is(lnErr, net.ErrClosed) {
+			err = errors.Join(err, lnErr)
 		}
+		<-c.served
+		if errors.Is(err, net.ErrClosed) {
+			err = nil
+		}
+		c.closeErr = err
 	})
 	return c.closeErr
 }

@@ -154,6 +154,10 @@ func plainBounce(p *Parsed) (string, bool) {
 	if daemon && subject {
 		return "sender " + p.From.Email + " with subject " + quoteSubject(p.Subject), true
 	}
+	nullReturn := isNullReturnPath(p)
+	if !daemon && !subject && !nullReturn {
+		return "", false // only those three can make bounce wording count: skip the costly text scan
+	}
 	if !bounceText.MatchString(truncate(p.Text, 64<<10)) {
 		return "", false
 	}
@@ -163,7 +167,7 @@ func plainBounce(p *Parsed) (string, bool) {
 		return "sender " + p.From.Email + " with non-delivery text", true
 	case subject:
 		return "subject " + quoteSubject(p.Subject) + " with non-delivery text", true
-	case isNullReturnPath(p) && autoSubmittedValue(p) != "auto-replied":
+	case nullReturn && autoSubmittedValue(p) != "auto-replied":
 		return "header Return-Path: <> with non-delivery text", true
 	}
 	return "", false

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"warrantydesk/models"
@@ -32,8 +35,9 @@ type Result struct {
 
 // Desk is the domain side of the pipeline: the thread and apply stages.
 type Desk interface {
-	// Thread finds the ticket a mail belongs to.
-	Thread(ctx context.Context, p *Parsed) (Thread, error)
+	// Thread finds the ticket a mail belongs to, reading through tx so that
+	// it sees tickets created earlier in the same batch.
+	Thread(ctx context.Context, tx *models.Store, p *Parsed) (Thread, error)
 	// Apply creates or appends to a ticket inside tx, the same transaction
 	// that records the intake outcome, so a crash never half-applies a mail.
 	Apply(ctx context.Context, tx *models.Store, rec *models.IntakeRecord, p *Parsed, th Thread) (Result, error)
@@ -91,73 +95,140 @@ func (p *Processor) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// ProcessPending processes every pending intake record and returns how many it finished.
+// processBatch is how many mails are applied in one write transaction: one
+// commit per batch instead of per mail, each mail in its own savepoint.
+const processBatch = 200
+
+// ProcessPending processes every pending intake record and returns how many
+// it finished. Parsing the next batch (all cores) overlaps with applying the
+// current one (the single SQLite writer).
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
-	for {
-		recs, err := p.store.PendingIntake(ctx, 100)
+	var afterID uint
+	load := func() ([]pending, error) {
+		recs, err := p.store.PendingIntakeAfter(ctx, afterID, processBatch)
 		if err != nil {
-			return done, fmt.Errorf("list pending intake: %w", err)
+			return nil, fmt.Errorf("list pending intake: %w", err)
 		}
-		if len(recs) == 0 {
-			return done, nil
+		if len(recs) > 0 {
+			afterID = recs[len(recs)-1].ID
 		}
-		for i := range recs {
-			if err := p.processOne(ctx, &recs[i]); err != nil {
-				return done, err
-			}
-			done++
-		}
-		p.desk.AfterCommit()
+		return p.prepare(ctx, recs), nil
 	}
+	items, err := load()
+	for err == nil && len(items) > 0 {
+		type next struct {
+			items []pending
+			err   error
+		}
+		ahead := make(chan next, 1)
+		go func() {
+			items, err := load()
+			ahead <- next{items, err}
+		}()
+		err = p.store.Tx(ctx, func(tx *models.Store) error {
+			for i := range items {
+				if err := p.applyOne(ctx, tx, &items[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		n := <-ahead
+		if err != nil {
+			return done, err
+		}
+		done += len(items)
+		p.desk.AfterCommit()
+		items, err = n.items, n.err
+	}
+	return done, err
 }
 
-// processOne runs the stages for one record. Its outcome is written in the
-// same transaction as the ticket changes, so processing is idempotent.
-func (p *Processor) processOne(ctx context.Context, rec *models.IntakeRecord) error {
+// pending is one intake record on its way through the stages.
+type pending struct {
+	rec     *models.IntakeRecord
+	parsed  *Parsed
+	loadErr error // the raw mail could not be read (a database problem: retry later)
+	bad     error // the mail itself could not be parsed (quarantine it)
+}
+
+// prepare loads, parses and classifies a batch in parallel: these stages
+// need no database writes, and parsing is where the CPU goes.
+func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) []pending {
+	items := make([]pending, len(recs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(recs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(recs) {
+					return
+				}
+				it := &items[i]
+				it.rec = &recs[i]
+				raw, err := p.store.Blob(ctx, it.rec.SHA256)
+				if err != nil {
+					it.loadErr = fmt.Errorf("load raw mail of intake #%d: %w", it.rec.ID, err)
+					continue
+				}
+				it.parsed, it.bad = p.parse(raw)
+			}
+		}()
+	}
+	wg.Wait()
+	return items
+}
+
+// applyOne runs the thread and apply stages for one mail inside the batch
+// transaction. Its outcome is written in the same transaction as the ticket
+// changes, so processing is idempotent; a mail that cannot be applied is
+// rolled back to its savepoint and quarantined with the reason.
+func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending) error {
+	rec := it.rec
 	log := p.log.With("intake_id", rec.ID, "uid", rec.UID)
-	if twin, err := p.store.ProcessedTwin(ctx, rec); err == nil {
+	if it.loadErr != nil {
+		return it.loadErr
+	}
+	if it.bad != nil {
+		rec.Outcome, rec.Reason = models.OutcomeQuarantined, it.bad.Error()
+		log.Warn("mail quarantined", "reason", rec.Reason)
+		return tx.FinishIntake(ctx, rec)
+	}
+	parsed := it.parsed
+	rec.MessageID, rec.FromEmail, rec.Subject, rec.Class = clip(parsed.MessageID, 500), clip(parsed.From.Email, 320), clip(parsed.Subject, 500), parsed.Class
+	if twin, err := tx.ProcessedTwin(ctx, rec); err == nil {
 		rec.Outcome, rec.Reason, rec.DuplicateOf = models.OutcomeIgnored, fmt.Sprintf("duplicate of intake #%d (same Message-ID and content)", twin.ID), &twin.ID
 		rec.TicketID = twin.TicketID
-		return p.store.FinishIntake(ctx, rec)
+		return tx.FinishIntake(ctx, rec)
 	} else if !errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("check duplicate of intake #%d: %w", rec.ID, err)
 	}
-	raw, err := p.store.Blob(ctx, rec.SHA256)
-	if err != nil {
-		return fmt.Errorf("load raw mail of intake #%d: %w", rec.ID, err)
-	}
-	parsed, err := p.parse(raw)
-	if err != nil {
-		rec.Outcome, rec.Reason = models.OutcomeQuarantined, err.Error()
-		log.Warn("mail quarantined", "reason", rec.Reason)
-		return p.store.FinishIntake(ctx, rec)
-	}
-	rec.MessageID, rec.FromEmail, rec.Subject, rec.Class = parsed.MessageID, parsed.From.Email, clip(parsed.Subject, 500), parsed.Class
-	th, err := p.desk.Thread(ctx, parsed)
-	if err != nil {
-		return fmt.Errorf("thread intake #%d: %w", rec.ID, err)
-	}
-	err = p.store.Tx(ctx, func(tx *models.Store) error {
-		res, err := p.desk.Apply(ctx, tx, rec, parsed, th)
+	err := tx.Tx(ctx, func(sp *models.Store) error {
+		th, err := p.desk.Thread(ctx, sp, parsed)
+		if err != nil {
+			return fmt.Errorf("thread: %w", err)
+		}
+		res, err := p.desk.Apply(ctx, sp, rec, parsed, th)
 		if err != nil {
 			return err
 		}
 		rec.Outcome, rec.Reason, rec.TicketID = res.Outcome, res.Reason, res.TicketID
-		return tx.FinishIntake(ctx, rec)
+		return sp.FinishIntake(ctx, rec)
 	})
 	if err == nil {
-		log.Info("mail processed", "outcome", rec.Outcome, "reason", rec.Reason, "class", rec.Class)
+		log.Debug("mail processed", "outcome", rec.Outcome, "reason", rec.Reason, "class", rec.Class)
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	// The mail itself is the problem (the transaction rolled back): park it
-	// with the reason so an agent can look, and carry on with the next one.
 	rec.Outcome, rec.Reason, rec.TicketID = models.OutcomeQuarantined, "could not apply: "+err.Error(), nil
 	log.Error("mail quarantined", "err", err)
-	return p.store.FinishIntake(ctx, rec)
+	return tx.FinishIntake(ctx, rec)
 }
 
 // parse runs the parse and classify stages, turning a panic on hostile input

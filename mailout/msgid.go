@@ -44,8 +44,8 @@ func NewIDSigner(secret []byte, domain string) *IDSigner {
 	return &IDSigner{key: append([]byte(nil), secret...), domain: domain}
 }
 
-// New returns a fresh Message-ID (without <>) for ticket number n, of the form
-// "wd.<n>.<random base32 10 chars>.<hmac base32 first 12 chars>@<domain>" — HMAC-SHA256 over "<n>.<random>".
+// New returns a fresh Message-ID (without <>) for the given ticket number, of the form
+// "wd.<ticket>.<random base32 10 chars>.<hmac base32 first 12 chars>@<domain>" — HMAC-SHA256 over "<ticket>.<random>".
 func (s *IDSigner) New(ticket int64) string {
 	var rnd [7]byte // 56 bits, encoded to 12 chars, cut to 10 (50 bits)
 	_, _ = rand.Read(rnd[:])

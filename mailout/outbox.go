@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +87,7 @@ func NewWorker(store *models.Store, sender Sender, opt WorkerOptions) *Worker {
 	if len(w.backoff) == 0 {
 		w.backoff = DefaultBackoff
 	}
+	w.backoff = slices.Clone(w.backoff)
 	if w.batch <= 0 {
 		w.batch = 50
 	}

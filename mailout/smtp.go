@@ -66,10 +66,12 @@ type SendError struct {
 	Err   error
 }
 
+// Error names the stage and server; the password never appears in it.
 func (e *SendError) Error() string {
 	return fmt.Sprintf("smtp %s (%s): %v", e.Stage, e.Addr, e.Err)
 }
 
+// Unwrap returns the underlying error, often a *smtp.SMTPError.
 func (e *SendError) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether err is a permanent SMTP failure (5xx) that should not be retried.
@@ -101,13 +103,24 @@ func IsPermanent(err error) bool {
 // only once the server has accepted the DATA; a failed QUIT after that is
 // ignored because the mail is already the server's responsibility. Every
 // recipient must be accepted, or nothing is sent.
+//
+// Cancelling ctx aborts the session, except while waiting for the reply to
+// the end of DATA: that wait is bounded only by the deadline (ctx's or
+// SMTPConfig.Timeout), because abandoning it cannot unsend the mail.
 func (s *SMTPSender) Send(ctx context.Context, from string, to []string, raw []byte) (err error) {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 	fail := func(stage string, err error) error {
-		if ctxErr := ctx.Err(); ctxErr != nil {
+		ctxErr := ctx.Err()
+		if deadline, ok := ctx.Deadline(); ok && ctxErr == nil && !time.Now().Before(deadline) {
+			ctxErr = context.DeadlineExceeded // go-smtp's own timer fired first
+		}
+		if ctxErr != nil {
 			// The connection was closed under us because of ctx: report
 			// that, not the resulting "use of closed network connection".
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		if isTLSError(err) {
+			stage = "tls" // with STARTTLS the handshake runs lazily, under EHLO
 		}
 		return &SendError{Stage: stage, Addr: addr, Err: err}
 	}
@@ -134,7 +147,7 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, raw []b
 
 	tlsConfig := &tls.Config{
 		ServerName:         s.cfg.Host,
-		InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // opt-in for test servers
+		InsecureSkipVerify: s.cfg.InsecureSkipVerify, // opt-in, for test servers only
 		MinVersion:         tls.VersionTLS12,
 	}
 	var c *smtp.Client
@@ -158,8 +171,10 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, raw []b
 		return fail("connect", fmt.Errorf("unknown TLS mode %q (want implicit, starttls or none)", s.cfg.TLS))
 	}
 	if deadline, ok := ctx.Deadline(); ok {
-		c.CommandTimeout = time.Until(deadline)
-		c.SubmissionTimeout = time.Until(deadline)
+		// A backstop only: ctx closing the connection normally ends a
+		// stalled command first, which gives the clearer error.
+		c.CommandTimeout = time.Until(deadline) + time.Second
+		c.SubmissionTimeout = c.CommandTimeout
 	}
 
 	helo := s.cfg.HeloName
@@ -189,10 +204,21 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, raw []b
 	if _, err := w.Write(raw); err != nil {
 		return fail("data", err)
 	}
+	// The whole message is written: from here on wait for the server's
+	// verdict even if ctx is cancelled (bounded by the deadline), since
+	// hanging up now could only turn a delivered mail into a duplicate.
+	stop()
 	if err := w.Close(); err != nil {
 		return fail("data", err)
 	}
 	// Accepted. From here on the mail must count as sent whatever happens.
 	_ = c.Quit()
 	return nil
+}
+
+func isTLSError(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var record tls.RecordHeaderError
+	return errors.As(err, &certErr) || errors.As(err, &alert) || errors.As(err, &record)
 }

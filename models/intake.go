@@ -232,3 +232,10 @@ func (s *Store) RequeueIntake(ctx context.Context, id uint) error {
 	return s.w.WithContext(ctx).Model(&IntakeRecord{}).Where("id = ?", id).
 		Updates(map[string]any{"outcome": OutcomePending, "reason": "", "processed_at": nil, "ticket_id": nil}).Error
 }
+
+// PendingIntakeAfter returns up to limit pending records with an id above afterID, oldest first.
+func (s *Store) PendingIntakeAfter(ctx context.Context, afterID uint, limit int) ([]IntakeRecord, error) {
+	var out []IntakeRecord
+	err := s.r.WithContext(ctx).Where("outcome = ? AND id > ?", OutcomePending, afterID).Order("id").Limit(limit).Find(&out).Error
+	return out, err
+}
