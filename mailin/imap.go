@@ -241,7 +241,9 @@ func (f *Fetcher) idle(ctx context.Context, s *imapSession) error {
 	if err != nil {
 		return fmt.Errorf("start IDLE: %w", err)
 	}
-	t := time.NewTimer(f.idleRestart)
+	// Also wake every poll interval: a server that misses a notification
+	// (a mail arriving between the last search and IDLE) costs one interval, not an IDLE period.
+	t := time.NewTimer(min(f.idleRestart, f.cfg.PollInterval))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
