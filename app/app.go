@@ -50,7 +50,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	store, err := models.Open(ctx, models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, Logger: logger})
+	store, err := models.Open(ctx, models.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, Logger: logger,
+		SearchText: mailin.StripQuoted})
 	if err != nil {
 		return nil, err
 	}

@@ -23,9 +23,10 @@ var ErrNotFound = errors.New("not found")
 // Store is the database. Writes go through a single connection (SQLite allows
 // one writer; queueing in Go is kinder than SQLITE_BUSY), reads through a pool.
 type Store struct {
-	w   *gorm.DB
-	r   *gorm.DB
-	log *slog.Logger
+	w          *gorm.DB
+	r          *gorm.DB
+	log        *slog.Logger
+	searchText func(string) string
 }
 
 // Options configure Open.
@@ -33,6 +34,10 @@ type Options struct {
 	Driver string // "sqlite" (default)
 	DSN    string // for sqlite: a file path
 	Logger *slog.Logger
+	// SearchText reduces a message text to what full-text search indexes
+	// (e.g. without quoted history, which would index every mail many times).
+	// Nil indexes the whole text.
+	SearchText func(string) string
 }
 
 // Open opens (creating if needed) the database and applies pending migrations.
@@ -56,7 +61,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 			return nil, fmt.Errorf("create database directory %q: %w", dir, err)
 		}
 	}
-	gcfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	gcfg := &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }}
 	w, err := gorm.Open(sqlite.Open(sqliteDSN(path, true)), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
@@ -76,7 +81,10 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		return nil, err
 	}
 	rdb.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r, log: opt.Logger}
+	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText}
+	if s.searchText == nil {
+		s.searchText = func(text string) string { return text }
+	}
 	if err := wdb.PingContext(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open database %q: %w", path, err)
@@ -145,7 +153,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Tx runs fn in one write transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{w: g, r: g, log: s.log})
+		return fn(&Store{w: g, r: g, log: s.log, searchText: s.searchText})
 	})
 }
 

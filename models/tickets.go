@@ -196,6 +196,9 @@ func (s *Store) IndexTicket(ctx context.Context, ticketID uint) error {
 	if err := db.Model(&Message{}).Where("ticket_id = ?", ticketID).Order("id").Pluck("text", &texts).Error; err != nil {
 		return err
 	}
+	for i, text := range texts {
+		texts[i] = s.searchText(text)
+	}
 	serial := ""
 	if t.Asset != nil {
 		serial = t.Asset.Serial + " " + t.Asset.AssetTag
