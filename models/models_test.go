@@ -1,0 +1,110 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func openTest(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Options{DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "wd.db")
+	s := openTest(t, path)
+	applied, err := s.AppliedMigrations(context.Background())
+	if err != nil || len(applied) != SchemaVersion() {
+		t.Fatalf("applied %v (%v), want %d", applied, err, SchemaVersion())
+	}
+	s.Close()
+	again := openTest(t, path) // a second start applies nothing and loses nothing
+	applied2, _ := again.AppliedMigrations(context.Background())
+	if len(applied2) != len(applied) || !applied2[0].AppliedAt.Equal(applied[0].AppliedAt) {
+		t.Errorf("re-open changed the migration record: %v → %v", applied, applied2)
+	}
+	// A database from a newer binary is refused with a clear message.
+	if err := again.w.Create(&SchemaMigration{Version: SchemaVersion() + 1, Description: "future"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+	_, err = Open(context.Background(), Options{DSN: path})
+	if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Errorf("want refusal of a newer schema, got %v", err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	var mode string
+	var fk int
+	s.w.Raw("PRAGMA journal_mode").Scan(&mode)
+	s.w.Raw("PRAGMA foreign_keys").Scan(&fk)
+	if mode != "wal" || fk != 1 {
+		t.Errorf("journal_mode %q foreign_keys %d, want wal and 1", mode, fk)
+	}
+}
+
+func TestRecordFetchedIsIdempotentPerUID(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	ctx := context.Background()
+	mails := []FetchedMail{{UID: 1, Raw: []byte("Subject: a\r\n\r\nA")}, {UID: 2, Raw: []byte("Subject: b\r\n\r\nB")}}
+	ids, err := s.RecordFetched(ctx, "INBOX", 7, mails)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("%v %v", ids, err)
+	}
+	ids, err = s.RecordFetched(ctx, "INBOX", 7, mails) // a crash before the cursor moved: fetched again
+	if err != nil || len(ids) != 0 {
+		t.Errorf("second record of the same UIDs created %v (%v)", ids, err)
+	}
+	c, _ := s.Cursor(ctx, "INBOX")
+	if c.UIDValidity != 7 || c.LastUID != 2 {
+		t.Errorf("cursor %+v", c)
+	}
+	// The cursor never moves backwards.
+	if _, err := s.RecordFetched(ctx, "INBOX", 7, []FetchedMail{{UID: 1, Raw: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Cursor(ctx, "INBOX"); c.LastUID != 2 {
+		t.Errorf("cursor went back to %d", c.LastUID)
+	}
+	raw, err := s.Blob(ctx, SHA256Hex(mails[0].Raw))
+	if err != nil || string(raw) != string(mails[0].Raw) {
+		t.Errorf("raw mail not kept byte for byte: %q %v", raw, err)
+	}
+}
+
+// Hostile search input never reaches FTS5 as syntax.
+func TestFTSQueryIsAlwaysSafe(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	ctx := context.Background()
+	r, err := s.UpsertRequester(ctx, "anna@kommun.test", "Anna", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &Ticket{Subject: "Skärmen är sprucken", RequesterID: r.ID, Status: StatusNew, Category: CategoryHardware, Priority: "normal"}
+	if err := s.CreateTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IndexTicket(ctx, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`"`, `*`, `NEAR(a b)`, `skärm OR`, `AND`, `a:b`, `'); DROP TABLE tickets; --`, `^`, `"unbalanced`, `(`, `-`, `   `} {
+		if _, _, err := s.ListTickets(ctx, TicketFilter{Q: q}); err != nil {
+			t.Errorf("query %q: %v", q, err)
+		}
+	}
+	for _, q := range []string{"skarm", "skärm", "SKÄRMEN", "sprucken", "1001", "#1001", "anna"} {
+		_, n, err := s.ListTickets(ctx, TicketFilter{Q: q})
+		if err != nil || n != 1 {
+			t.Errorf("search %q found %d (%v), want the ticket", q, n, err)
+		}
+	}
+}
