@@ -17,14 +17,14 @@ import (
 
 // fixture is a desk on a fresh SQLite file, with one vendor and two devices.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	store *models.Store
 	desk  *Service
 	now   time.Time
 	uid   uint32
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := models.Open(ctx, models.Options{DSN: filepath.Join(t.TempDir(), "wd.db")})

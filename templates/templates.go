@@ -38,19 +38,40 @@ type Catalog struct {
 	msgs map[string]map[string]string // lang → key → text
 }
 
-// LoadCatalog reads i18n/<lang>.json for every language.
+// LoadCatalog reads every catalog file of every language: i18n/<lang>.json
+// and any i18n/<lang>.<area>.json beside it (areas keep big features'
+// strings apart). A key defined twice for one language is an error.
 func LoadCatalog() (*Catalog, error) {
 	c := &Catalog{msgs: map[string]map[string]string{}}
 	for _, lang := range Languages {
-		data, err := files.ReadFile("i18n/" + lang + ".json")
+		names, err := fs.Glob(files, "i18n/"+lang+"*.json")
 		if err != nil {
-			return nil, fmt.Errorf("read catalog %s: %w", lang, err)
+			return nil, err
 		}
-		m := map[string]string{}
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("parse catalog i18n/%s.json: %w", lang, err)
+		sort.Strings(names)
+		c.msgs[lang] = map[string]string{}
+		for _, name := range names {
+			if base := path.Base(name); base != lang+".json" && !strings.HasPrefix(base, lang+".") {
+				continue
+			}
+			data, err := files.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("read catalog %s: %w", name, err)
+			}
+			m := map[string]string{}
+			if err := json.Unmarshal(data, &m); err != nil {
+				return nil, fmt.Errorf("parse catalog %s: %w", name, err)
+			}
+			for k, v := range m {
+				if _, dup := c.msgs[lang][k]; dup {
+					return nil, fmt.Errorf("catalog %s: key %q is already defined in another %s file", name, k, lang)
+				}
+				c.msgs[lang][k] = v
+			}
 		}
-		c.msgs[lang] = m
+		if len(c.msgs[lang]) == 0 {
+			return nil, fmt.Errorf("no catalog for language %q", lang)
+		}
 	}
 	return c, nil
 }
