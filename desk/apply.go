@@ -268,7 +268,7 @@ func (s *Service) createTicket(ctx context.Context, tx *models.Store, rec *model
 	if err := s.acknowledge(ctx, tx, t, requester, p, forwarded); err != nil {
 		return nil, err
 	}
-	if err := tx.IndexTicket(ctx, t.ID); err != nil {
+	if err := tx.IndexNewTicket(ctx, t, []string{msg.Text}); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -199,13 +199,30 @@ func (s *Store) IndexTicket(ctx context.Context, ticketID uint) error {
 	for i, text := range texts {
 		texts[i] = s.searchText(text)
 	}
+	return s.indexRow(ctx, &t, texts, true)
+}
+
+// IndexNewTicket indexes a ticket just created from texts, without reading
+// anything back; t must carry its Requester and Asset (if any).
+func (s *Store) IndexNewTicket(ctx context.Context, t *Ticket, texts []string) error {
+	reduced := make([]string, len(texts))
+	for i, text := range texts {
+		reduced[i] = s.searchText(text)
+	}
+	return s.indexRow(ctx, t, reduced, false)
+}
+
+func (s *Store) indexRow(ctx context.Context, t *Ticket, texts []string, replace bool) error {
+	db := s.w.WithContext(ctx)
 	serial := ""
 	if t.Asset != nil {
 		serial = t.Asset.Serial + " " + t.Asset.AssetTag
 	}
 	requester := t.Requester.Name + " " + t.Requester.Email
-	if err := db.Exec("DELETE FROM ticket_fts WHERE rowid = ?", t.ID).Error; err != nil {
-		return fmt.Errorf("index ticket %d: %w", t.Number, err)
+	if replace {
+		if err := db.Exec("DELETE FROM ticket_fts WHERE rowid = ?", t.ID).Error; err != nil {
+			return fmt.Errorf("index ticket %d: %w", t.Number, err)
+		}
 	}
 	err := db.Exec("INSERT INTO ticket_fts(rowid, subject, body, requester, serial) VALUES (?, ?, ?, ?, ?)",
 		t.ID, t.Subject, strings.Join(texts, "\n"), requester, serial).Error
