@@ -49,6 +49,7 @@ type Demo struct {
 	URL      string
 	Email    string
 	Password string
+	Token    string // an API token of the admin
 	Dir      string
 }
 
@@ -125,8 +126,13 @@ func RunDemo(ctx context.Context, opt DemoOptions) error {
 		return fmt.Errorf("seed demo fleet: %v %v", err, sum.Errors)
 	}
 	password := randomWord(16)
-	if _, err := a.Desk.CreateAgent(ctx, demoAdminEmail, "Demo Admin", models.RoleAdmin, password); err != nil {
+	admin, err := a.Desk.CreateAgent(ctx, demoAdminEmail, "Demo Admin", models.RoleAdmin, password)
+	if err != nil {
 		return fmt.Errorf("create demo admin: %w", err)
+	}
+	token, err := a.Store.CreateAPIToken(ctx, admin.ID, "demo")
+	if err != nil {
+		return fmt.Errorf("create demo API token: %w", err)
 	}
 	if _, err := a.Desk.CreateAgent(ctx, "agent@exempelkommun.se", "Sara Agent", models.RoleAgent, randomWord(16)); err != nil {
 		return fmt.Errorf("create demo agent: %w", err)
@@ -140,20 +146,21 @@ func RunDemo(ctx context.Context, opt DemoOptions) error {
 		return err
 	}
 
-	d := &Demo{App: a, IMAP: imapSrv, SMTP: capture, URL: base, Email: demoAdminEmail, Password: password, Dir: dir}
+	d := &Demo{App: a, IMAP: imapSrv, SMTP: capture, URL: base, Email: demoAdminEmail, Password: password, Token: token, Dir: dir}
 	fmt.Fprintf(opt.Out, `
 warrantydesk demo is running.
 
   Open:      %s/login
   Log in:    %s
   Password:  %s
+  API:       curl -H 'Authorization: Bearer %s' %s/api/v1/tickets
 
   Staff mail arrives over IMAP from an in-process server; the reseller's
   mailbox is an in-process SMTP capture (menu "Återförsäljarens inkorg").
   The reseller answers each warranty case with an RMA number after ~%s.
   Everything lives in %s and is deleted on exit. Stop with Ctrl+C.
 
-`, base, demoAdminEmail, password, opt.ResellerDelay, dir)
+`, base, demoAdminEmail, password, token, base, opt.ResellerDelay, dir)
 	if opt.Ready != nil {
 		opt.Ready(d)
 	}

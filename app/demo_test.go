@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -95,7 +96,26 @@ func TestDemoRunsTheWholeLoop(t *testing.T) {
 	if got := len(d.App.resellerInbox()); got != 3 {
 		t.Errorf("the reseller's inbox shows %d mails, want 3", got)
 	}
-	resp, err := http.Get(d.URL + "/healthz")
+	req, _ := http.NewRequest(http.MethodGet, d.URL+"/api/v1/tickets?status=at_vendor", nil)
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Items []struct {
+			Number int64 `json:"number"`
+		} `json:"items"`
+		Total int `json:"total"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || list.Total != 3 || len(list.Items) != 3 {
+		t.Errorf("API list of tickets at the vendor: %+v (%v)", list, err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(out.String(), d.Token) {
+		t.Error("the demo must print its API token")
+	}
+	resp, err = http.Get(d.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
