@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,6 +43,7 @@ type App struct {
 	// resellerInbox is set by the demo to show what the reseller received.
 	resellerInbox func() []handlers.ResellerMail
 	started       time.Time
+	secret        []byte
 	workersMu     sync.Mutex
 	workerErr     map[string]string
 }
@@ -69,6 +72,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.secret = secret
 	if a.Catalog, err = templates.LoadCatalog(); err != nil {
 		return err
 	}
@@ -164,6 +168,7 @@ func (a *App) Handler() (http.Handler, error) {
 		Desk: a.Desk, Store: a.Store, Catalog: a.Catalog, Logger: a.Log,
 		Health: a.Health, Metrics: a.writeMetrics, ResellerInbox: a.resellerInbox,
 		SecureCookies: u != nil && u.Scheme == "https", DefaultLanguage: a.Cfg.Desk.Language,
+		OnIntakeRequeued: a.Processor.Kick, URLSigningKey: derivedKey(a.secret, "signed-urls"),
 	})
 }
 
@@ -248,4 +253,12 @@ func ClassifyOptions(cfg Config) mailin.ClassifyOptions {
 		opt.AssetTagPattern = regexp.MustCompile(cfg.Desk.AssetTagPattern) // validated by Config.Validate
 	}
 	return opt
+}
+
+// derivedKey derives a purpose-specific key from the desk secret, so that one
+// secret serves several uses without one use's signatures being valid for another.
+func derivedKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -24,14 +25,24 @@ type Deps struct {
 	Store   *models.Store
 	Catalog *templates.Catalog
 	Logger  *slog.Logger
-	// Health reports the state of the database and the workers for /healthz.
-	// When nil, /healthz only pings the database.
+	// Health reports the state of the database and the workers for /healthz,
+	// and a failing intake as a banner on every page an agent sees. When nil,
+	// /healthz only pings the database and no banner is shown.
 	Health func(ctx context.Context) Health
 	// Metrics writes the Prometheus text exposition for /metrics.
 	Metrics func(w io.Writer)
+	// OnIntakeRequeued wakes the intake processor after an agent sent a
+	// quarantined mail through intake again (may be nil: the processor then
+	// finds it on its next pass).
+	OnIntakeRequeued func()
 	// ResellerInbox lists what the in-process reseller mailbox received (demo
 	// only). When nil the reseller page answers 404 and is not in the menu.
 	ResellerInbox func() []ResellerMail
+	// URLSigningKey signs the short-lived picture URLs of a mail's formatted
+	// view (see signedInlineURL). When empty, a random key is made at start:
+	// fine for one process; give every instance the same key when several
+	// serve the same desk.
+	URLSigningKey []byte
 	// SecureCookies sets the Secure flag on cookies (base_url is https).
 	SecureCookies bool
 	// DefaultLanguage is the UI language before a user picks one ("sv").
@@ -66,6 +77,7 @@ type handler struct {
 	tmpl          map[string]map[string]pageTemplate // lang → page name → template
 	staticVersion string                             // cache-busting query of static URLs
 	loc           *time.Location
+	urlKey        []byte // Deps.URLSigningKey or a random one
 }
 
 // New parses the page templates once and builds the router.
@@ -81,6 +93,13 @@ func New(d Deps) (*echo.Echo, error) {
 	h := &handler{Deps: d, loc: d.Desk.Location()}
 	if h.loc == nil {
 		h.loc = time.UTC
+	}
+	h.urlKey = d.URLSigningKey
+	if len(h.urlKey) == 0 {
+		h.urlKey = make([]byte, 32)
+		if _, err := rand.Read(h.urlKey); err != nil {
+			return nil, fmt.Errorf("make URL signing key: %w", err)
+		}
 	}
 	var err error
 	if h.tmpl, err = parseTemplates(d.Catalog, h.loc); err != nil {

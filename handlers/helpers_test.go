@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,8 @@ type env struct {
 	token  string
 	inbox  []ResellerMail
 	health Health
+	// requeued counts the calls of Deps.OnIntakeRequeued.
+	requeued atomic.Int32
 }
 
 func newEnv(t *testing.T) *env {
@@ -69,9 +72,10 @@ func newEnv(t *testing.T) *env {
 	en.health = Health{OK: true, Checks: map[string]HealthCheck{"database": {OK: true}}}
 	en.e, err = New(Deps{
 		Desk: d, Store: store, Catalog: cat, Logger: logger, DefaultLanguage: "sv",
-		Health:        func(context.Context) Health { return en.health },
-		Metrics:       func(w io.Writer) { _, _ = io.WriteString(w, "warrantydesk_up 1\n") },
-		ResellerInbox: func() []ResellerMail { return en.inbox },
+		Health:           func(context.Context) Health { return en.health },
+		Metrics:          func(w io.Writer) { _, _ = io.WriteString(w, "warrantydesk_up 1\n") },
+		ResellerInbox:    func() []ResellerMail { return en.inbox },
+		OnIntakeRequeued: func() { en.requeued.Add(1) },
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -224,4 +228,31 @@ func (en *env) seedAsset(serial string, delivered time.Time, assignedTo string) 
 		en.t.Fatal(err)
 	}
 	return a
+}
+
+// testFile is an attachment for seedMail.
+type testFile struct {
+	name, contentType, contentID string
+	data                         []byte
+}
+
+// seedMail adds an incoming mail with text, html and files to ticket tk.
+func (en *env) seedMail(tk *models.Ticket, text, html string, files ...testFile) *models.Message {
+	en.t.Helper()
+	ctx := context.Background()
+	msg := &models.Message{TicketID: tk.ID, Direction: models.DirIn, Kind: models.KindEmail, FromEmail: "eva@corp.test",
+		Subject: tk.Subject, Text: text, HTML: html, AutoClass: "personal", CreatedAt: time.Now().UTC()}
+	for _, f := range files {
+		sum, err := en.store.PutBlob(ctx, f.data)
+		if err != nil {
+			en.t.Fatal(err)
+		}
+		msg.Attachments = append(msg.Attachments, models.Attachment{BlobSHA256: sum, Filename: f.name,
+			ContentType: f.contentType, Size: int64(len(f.data)), ContentID: f.contentID, Inline: f.contentID != "",
+			CreatedAt: time.Now().UTC()})
+	}
+	if err := en.store.AddMessage(ctx, msg); err != nil {
+		en.t.Fatal(err)
+	}
+	return msg
 }

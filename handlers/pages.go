@@ -124,6 +124,8 @@ type intakeRow struct {
 	TicketNumber         int64
 	TicketURL            string
 	DuplicateOf          string
+	Size                 string // of the raw mail
+	ReprocessURL         string // "" unless the mail is quarantined
 }
 
 type cursorRow struct {
@@ -160,7 +162,10 @@ func (h *handler) intakePage(c echo.Context) error {
 			ID: r.ID, Fetched: r.FetchedAt, From: r.FromEmail, Subject: r.Subject,
 			Class:   h.label(lang, "autoclass.", r.Class),
 			Outcome: badge{Class: "outcome-" + r.Outcome, Text: h.label(lang, "outcome.", r.Outcome)},
-			Reason:  r.Reason, Mailbox: r.Mailbox, UID: r.UID,
+			Reason:  r.Reason, Mailbox: r.Mailbox, UID: r.UID, Size: h.humanSize(lang, r.Size),
+		}
+		if r.Outcome == models.OutcomeQuarantined {
+			row.ReprocessURL = "/intake/" + strconv.FormatUint(uint64(r.ID), 10) + "/reprocess"
 		}
 		if r.DuplicateOf != nil {
 			row.DuplicateOf = "#" + strconv.FormatUint(uint64(*r.DuplicateOf), 10)
@@ -179,6 +184,20 @@ func (h *handler) intakePage(c echo.Context) error {
 	}
 	d.Pager = makePager(c.Request().URL, page, len(recs), total)
 	return h.render(c, http.StatusOK, "intake", "intake", "intake.title", d)
+}
+
+// reprocessIntake sends a quarantined mail through intake again (after the
+// cause was fixed) and wakes the processor.
+func (h *handler) reprocessIntake(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.Desk.ReprocessIntake(c.Request().Context(), agentOf(c), id, h.OnIntakeRequeued); err != nil {
+		return err
+	}
+	h.setFlash(c, "ok", "flash.reprocess_queued")
+	return redirect(c, "/intake")
 }
 
 // assetsData is the asset registry page.

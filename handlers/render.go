@@ -104,6 +104,7 @@ type page struct {
 	Nav           []navItem
 	LangLinks     []langLink
 	StaticVersion string
+	IntakeAlert   string // translated; "" unless intake is failing (agents only)
 	Data          any
 }
 
@@ -164,6 +165,7 @@ func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
 		for _, it := range items {
 			p.Nav = append(p.Nav, navItem{URL: it.url, Label: h.Catalog.T(lang, it.label), Current: it.key == navKey})
 		}
+		p.IntakeAlert = h.intakeAlert(c, lang)
 	}
 	for _, code := range templates.Languages {
 		p.LangLinks = append(p.LangLinks, langLink{
@@ -191,4 +193,25 @@ func currentPath(c echo.Context) string {
 // redirect answers 303 See Other, so a POST is never resubmitted on reload.
 func redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// intakeAlert is the banner every agent sees while mail intake is failing,
+// so a broken mailbox password is noticed on the first page view rather
+// than when staff start phoning. "" when intake is fine or not monitored.
+func (h *handler) intakeAlert(c echo.Context, lang string) string {
+	if h.Health == nil {
+		return ""
+	}
+	chk, ok := h.Health(c.Request().Context()).Checks["intake"]
+	if !ok || chk.OK {
+		return ""
+	}
+	detail := chk.Detail
+	if detail == "" {
+		detail = h.Catalog.T(lang, "intake_alert.no_detail")
+	}
+	if chk.LastSuccess == nil || chk.LastSuccess.IsZero() {
+		return h.Catalog.T(lang, "intake_alert.never", detail)
+	}
+	return h.Catalog.T(lang, "intake_alert.since", chk.LastSuccess.In(h.loc).Format(dateLayout), detail)
 }

@@ -40,9 +40,16 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/tickets/:number/status", h.setStatus, agent...)
 	e.POST("/tickets/:number/assign", h.assign, agent...)
 	e.POST("/tickets/:number/forward", h.forward, agent...)
+	e.POST("/tickets/:number/asset", h.linkAsset, agent...)
+	e.GET("/tickets/:number/attachments/:id", h.attachment, agent...)
+	// Pictures of a mail's formatted view: an agent, or a signed URL (the
+	// sandboxed view's requests carry no session cookie).
+	e.GET("/tickets/:number/attachments/:id/inline", h.attachmentInline, append(page[:len(page):len(page)], h.signedOrAgent)...)
+	e.GET("/tickets/:number/messages/:id/html", h.messageHTML, agent...)
 	e.GET("/outbox", h.outboxPage, agent...)
 	e.POST("/outbox/:id/retry", h.retryOutbox, agent...)
 	e.GET("/intake", h.intakePage, agent...)
+	e.POST("/intake/:id/reprocess", h.reprocessIntake, agent...)
 	e.GET("/assets", h.assetsPage, agent...)
 	e.GET("/reseller", h.resellerPage, agent...)
 

@@ -36,7 +36,9 @@ func samplePages() map[string]any {
 		"ticket": ticketPageData{
 			ticketRow: row, RequesterDept: "Ekonomi", FaultMatches: "flimrar", Created: at, SLADue: &at,
 			Messages: []messageItem{
-				{Class: "msg-email-in", Kind: "Från användaren", From: "Eva <eva@corp.test>", Subject: "Skärmen", Text: "Hej!\nDen flimrar.", At: at, Attachments: []string{"bild.jpg"}},
+				{Class: "msg-email-in", Kind: "Från användaren", From: "Eva <eva@corp.test>", Subject: "Skärmen", Text: "Hej!\nDen flimrar.", At: at,
+					FullText: "Hej!\nDen flimrar.\n\n> tidigare", HTMLURL: "/tickets/1001/messages/4/html",
+					Attachments: []attachmentItem{{Name: "bild.jpg", Type: "image/jpeg", Size: "12 kB", URL: "/tickets/1001/attachments/9"}}},
 				{Class: "msg-email-out", Kind: "Svar", From: "IT", To: "eva@corp.test", Text: "Vi tittar.", At: at,
 					Delivery: &deliveryItem{State: badge{"delivery-failed", "Misslyckades"}, Attempts: 3, LastError: "550 no such user", SentAt: &at}},
 				{Class: "msg-email-in msg-auto", Kind: "Från användaren", Auto: "Automatiskt svar", Text: "Jag är på semester.", At: at},
@@ -46,14 +48,14 @@ func samplePages() map[string]any {
 			Audit:         []auditItem{{At: at, Actor: "anna@desk.test", Field: "status", Old: "Ny", New: "Öppen"}},
 			StatusOptions: []option{{Value: "new", Label: "Ny", Selected: true}}, ReplyStatuses: []option{{Value: "pending", Label: "Väntar", Selected: true}},
 			AgentOptions: []option{{Value: "", Label: "Ingen"}, {Value: "1", Label: "Anna", Selected: true}},
-			Errors:       []string{"Skriv en text."}, ReplyText: "utkast", NoteText: "anteckning",
+			Errors:       []string{"Skriv en text."}, ReplyText: "utkast", NoteText: "anteckning", SerialText: "PF2ABC1",
 		},
 		"outbox": outboxData{Tabs: tabs, Pager: pg, Rows: []outboxRow{{ID: 7, Created: at, Purpose: "Svar", Recipients: "eva@corp.test",
 			Subject: "Re: Skärmen", State: badge{"delivery-failed", "Misslyckades"}, Attempts: 5, SentAt: &at, NextAttempt: &at,
 			LastError: "dial tcp: refused", TicketNumber: 1001, TicketURL: "/tickets/1001", RetryURL: "/outbox/7/retry"}}},
 		"intake": intakeData{Tabs: tabs, Pager: pg, Rows: []intakeRow{{ID: 3, Fetched: at, From: "eva@corp.test", Subject: "Skärmen",
 			Class: "Personligt", Outcome: badge{"outcome-created", "Nytt ärende"}, Reason: "new ticket", Mailbox: "INBOX", UID: 12,
-			TicketNumber: 1001, TicketURL: "/tickets/1001", DuplicateOf: "#2"}},
+			TicketNumber: 1001, TicketURL: "/tickets/1001", DuplicateOf: "#2", Size: "4,2 kB", ReprocessURL: "/intake/3/reprocess"}},
 			Cursors: []cursorRow{{Mailbox: "INBOX", UIDValidity: 1, LastUID: 12, LastFetch: &at, LastError: "timeout", LastErrorAt: &at}}},
 		"assets":   assetsData{Q: "T14", Rows: []assetCard{card}, Pager: pg},
 		"reseller": resellerData{Mails: []resellerItem{{From: "helpdesk@desk.test", To: "service@atea.test", Subject: "Garantiärende", Text: "Hej", At: at}}},
@@ -76,7 +78,7 @@ func TestTemplatesRender(t *testing.T) {
 				if !ok {
 					t.Fatalf("page %q has no sample data in samplePages", name)
 				}
-				p := page{Lang: lang, Title: "T", Agent: agent, CSRF: "tok", Path: "/x",
+				p := page{Lang: lang, Title: "T", Agent: agent, CSRF: "tok", Path: "/x", IntakeAlert: "Inläsningen misslyckas",
 					Flash: []flashMsg{{Kind: "ok", Text: "Sparat"}}, Data: data,
 					Nav:       []navItem{{URL: "/tickets", Label: "Ärenden", Current: true}},
 					LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}}}

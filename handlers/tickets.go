@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"warrantydesk/desk"
+	"warrantydesk/mailin"
 	"warrantydesk/models"
 )
 
@@ -127,6 +128,7 @@ type ticketPageData struct {
 	Errors        []string // translated problems of the form just sent
 	ReplyText     string   // what was typed, kept when the form was refused
 	NoteText      string
+	SerialText    string // the asset form's serial, kept when refused
 }
 
 // messageItem is one entry of the conversation. Class tells the kinds apart
@@ -134,11 +136,18 @@ type ticketPageData struct {
 type messageItem struct {
 	Class, Kind       string
 	From, To, Subject string
-	Text              string
+	Text              string // what the sender wrote: an incoming mail without its quoted history
+	FullText          string // the whole text, only when it differs from Text
+	HTMLURL           string // the formatted (HTML) view, "" when the mail has no HTML
 	At                time.Time
 	Auto              string // label of automatic mail (out-of-office, bounce…), "" when personal
 	Delivery          *deliveryItem
-	Attachments       []string
+	Attachments       []attachmentItem
+}
+
+// attachmentItem is a file of a message, as the ticket page lists it.
+type attachmentItem struct {
+	Name, Type, Size, URL string
 }
 
 // deliveryItem is the delivery state of an outgoing mail.
@@ -161,8 +170,8 @@ type auditItem struct {
 
 // ticketForm is what an agent typed into a refused form, shown again.
 type ticketForm struct {
-	errors      []string
-	reply, note string
+	errors              []string
+	reply, note, serial string
 }
 
 // ticketPage shows one ticket with its conversation and actions.
@@ -180,7 +189,7 @@ func (h *handler) renderTicket(c echo.Context, status int, number int64, form ti
 		return err
 	}
 	d := h.ticketPageData(h.lang(c), v, time.Now())
-	d.Errors, d.ReplyText, d.NoteText = form.errors, form.reply, form.note
+	d.Errors, d.ReplyText, d.NoteText, d.SerialText = form.errors, form.reply, form.note, form.serial
 	return h.render(c, status, "ticket", "tickets", "ticket.title", d, v.Ticket.Number, v.Ticket.Subject)
 }
 
@@ -203,7 +212,7 @@ func (h *handler) ticketPageData(lang string, v *desk.TicketView, now time.Time)
 		})
 	}
 	for i := range v.Messages {
-		d.Messages = append(d.Messages, h.messageItem(lang, &v.Messages[i]))
+		d.Messages = append(d.Messages, h.messageItem(lang, t.Number, &v.Messages[i]))
 	}
 	if t.Asset != nil {
 		card := h.assetCard(lang, t.Asset, now)
@@ -238,7 +247,7 @@ var auditValuePrefix = map[string]string{
 	"status": "status.", "category": "category.", "priority": "priority.",
 }
 
-func (h *handler) messageItem(lang string, m *desk.MessageView) messageItem {
+func (h *handler) messageItem(lang string, number int64, m *desk.MessageView) messageItem {
 	kind := m.Kind
 	if m.Kind == models.KindEmail {
 		kind = "email_" + m.Direction // email_in (requester) or email_out (agent)
@@ -246,6 +255,16 @@ func (h *handler) messageItem(lang string, m *desk.MessageView) messageItem {
 	item := messageItem{
 		Class: "msg-" + strings.ReplaceAll(kind, "_", "-"), Kind: h.label(lang, "kind.", kind),
 		From: formatAddress(m.FromName, m.FromEmail), To: m.To, Subject: m.Subject, Text: m.Text, At: m.CreatedAt,
+	}
+	if m.Direction == models.DirIn {
+		// Mail from outside usually quotes the whole thread below its news;
+		// show the news and keep the rest one click away.
+		if short := strings.TrimSpace(mailin.StripQuoted(m.Text)); short != "" && short != strings.TrimSpace(m.Text) {
+			item.Text, item.FullText = short, m.Text
+		}
+	}
+	if strings.TrimSpace(m.HTML) != "" {
+		item.HTMLURL = messageHTMLURL(number, m.ID)
 	}
 	if m.AutoClass != "" && m.AutoClass != "personal" {
 		item.Class += " msg-auto"
@@ -258,7 +277,10 @@ func (h *handler) messageItem(lang string, m *desk.MessageView) messageItem {
 		}
 	}
 	for _, a := range m.Attachments {
-		item.Attachments = append(item.Attachments, a.Filename)
+		item.Attachments = append(item.Attachments, attachmentItem{
+			Name: cleanFilename(a.Filename), Type: a.ContentType, Size: h.humanSize(lang, a.Size),
+			URL: attachmentURL(number, a.ID),
+		})
 	}
 	return item
 }
@@ -364,5 +386,19 @@ func (h *handler) forward(c echo.Context) error {
 	return h.ticketAction(c, "flash.forwarded", nil,
 		func(ctx context.Context, actor *models.Agent, n int64) error {
 			return h.Desk.ForwardToVendor(ctx, actor, n)
+		})
+}
+
+// linkAsset links the ticket to the device with the serial typed or picked
+// from the requester's devices, or unlinks it ("unlink" button).
+func (h *handler) linkAsset(c echo.Context) error {
+	serial, unlink := c.FormValue("serial"), c.FormValue("unlink") != ""
+	okKey := "flash.asset_linked"
+	if unlink {
+		okKey = "flash.asset_unlinked"
+	}
+	return h.ticketAction(c, okKey, func(f *ticketForm) { f.serial = serial },
+		func(ctx context.Context, actor *models.Agent, n int64) error {
+			return h.Desk.SetTicketAsset(ctx, actor, n, serial, unlink)
 		})
 }

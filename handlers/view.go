@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -212,3 +213,22 @@ func (tn *ticketNumbers) of(id *uint) (int64, error) {
 
 // ticketURL is the page of ticket number.
 func ticketURL(number int64) string { return "/tickets/" + strconv.FormatInt(number, 10) }
+
+// humanSize shows a byte count the way people read file sizes: "830 byte",
+// "12 kB", "1,4 MB" (decimal units, the language's decimal separator).
+func (h *handler) humanSize(lang string, n int64) string {
+	if n < 1000 {
+		return h.Catalog.T(lang, "size.bytes", n)
+	}
+	units := []string{"size.kb", "size.mb", "size.gb"}
+	v, unit := float64(n)/1000, 0
+	for v >= 999.95 && unit < len(units)-1 {
+		v, unit = v/1000, unit+1
+	}
+	num := strconv.FormatFloat(v, 'f', 1, 64)
+	if v >= 10 {
+		num = strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	num = strings.Replace(num, ".", h.Catalog.T(lang, "size.decimal_separator"), 1)
+	return h.Catalog.T(lang, units[unit], num)
+}
