@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -37,8 +38,29 @@ var migrations = []migration{
 	}},
 }
 
+// allMigrations is every schema change in version order. Feature areas keep
+// their migrations in their own file (migrate_*.go) with their own version
+// range, so that they never collide: core 1–9, assets 10–19, routing rules 20–29.
+var allMigrations = collectMigrations(migrations, assetMigrations, ruleMigrations)
+
+func collectMigrations(lists ...[]migration) []migration {
+	var out []migration
+	seen := map[int]string{}
+	for _, l := range lists {
+		for _, m := range l {
+			if other, dup := seen[m.version]; dup {
+				panic(fmt.Sprintf("migration version %d used twice (%q and %q)", m.version, other, m.description))
+			}
+			seen[m.version] = m.description
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	return out
+}
+
 // SchemaVersion is the newest migration this binary knows.
-func SchemaVersion() int { return migrations[len(migrations)-1].version }
+func SchemaVersion() int { return allMigrations[len(allMigrations)-1].version }
 
 // Migrate applies every pending migration, each in its own transaction.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -59,7 +81,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if newest > SchemaVersion() {
 		return fmt.Errorf("database schema version %d is newer than this binary (%d): upgrade warrantydesk", newest, SchemaVersion())
 	}
-	for _, m := range migrations {
+	for _, m := range allMigrations {
 		if done[m.version] {
 			continue
 		}
