@@ -100,10 +100,13 @@ ack_limit_per_hour = 1000
 		return cmd
 	}
 	dbPath := filepath.Join(dir, "wd.db")
-	midIngest := 0
-	for round := 0; round < 3*kills && midIngest < kills; round++ {
+	midIngest, lastFinished := 0, 0
+	// Kill after a random moment; when a round made no progress (a slow or
+	// busy machine), later rounds wait longer so that kills land mid-ingest.
+	minDelay := 100 * time.Millisecond
+	for round := 0; round < 4*kills && midIngest < kills; round++ {
 		cmd := start()
-		time.Sleep(time.Duration(100+rng.IntN(500)) * time.Millisecond)
+		time.Sleep(minDelay + time.Duration(rng.IntN(500))*time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -113,16 +116,33 @@ ack_limit_per_hour = 1000
 		if finished == mails {
 			break
 		}
-		if finished > 0 {
+		if finished > lastFinished {
 			midIngest++
+		} else {
+			minDelay += 250 * time.Millisecond
 		}
+		lastFinished = finished
 	}
 	if midIngest < 2 {
 		t.Errorf("only %d kills landed in the middle of the ingest: the test proved little", midIngest)
 	}
 	// A last, clean run finishes the backlog and stops on SIGTERM.
+	logPath := filepath.Join(dir, "serve.log")
+	before, _ := os.ReadFile(logPath)
 	cmd := start()
 	deadline := time.Now().Add(60 * time.Second)
+	// SIGTERM is only graceful once serve has installed its signal handler.
+	for {
+		log, _ := os.ReadFile(logPath)
+		if strings.Contains(string(log[len(before):]), "warrantydesk listening") {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("serve did not start; log tail:\n%s", tail(string(log), 30))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for {
 		if finished, _ := ingestProgress(dbPath); finished == mails {
 			break

@@ -103,6 +103,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Desk = desk.New(a.Store, a.IDs, mails, a.Catalog, desk.Options{
 		Address: mail.Address{Name: cfg.Desk.Name, Address: cfg.Desk.Address}, EnvelopeFrom: cfg.SMTP.From,
+		BaseURL: cfg.Server.BaseURL, VendorShareRequester: cfg.Desk.VendorShareRequester,
 		Language: cfg.Desk.Language,
 		Location: loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
 	}, a.Log, kick)
@@ -222,6 +223,7 @@ func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 		}()
 	}
 	run("processor", func(ctx context.Context) error { return a.Processor.Run(ctx, 30*time.Second) })
+	run("schedule", func(ctx context.Context) error { return a.Desk.RunSchedule(ctx, 15*time.Minute) })
 	if a.Fetcher != nil {
 		run("imap", func(ctx context.Context) error { return a.Fetcher.Run(ctx, a.Processor.Kick) })
 	}

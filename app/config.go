@@ -74,6 +74,8 @@ type DeskConfig struct {
 	AssetTagPattern string `toml:"asset_tag_pattern"`
 	// AckLimitPerHour caps acknowledgements to one sender per hour (loop protection).
 	AckLimitPerHour int `toml:"ack_limit_per_hour"`
+	// VendorShareRequester sends the requester's name and address to the vendor with a case.
+	VendorShareRequester bool `toml:"vendor_share_requester"`
 }
 
 // VendorConfig is one reseller.

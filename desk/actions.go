@@ -269,7 +269,10 @@ func (s *Service) ForwardToVendor(ctx context.Context, actor *models.Agent, numb
 				break
 			}
 		}
-		return s.forward(ctx, tx, t, t.Asset, first, actor.Email)
+		if err := s.forward(ctx, tx, t, t.Asset, first, actor.Email); err != nil {
+			return err
+		}
+		return s.noticeForwarded(ctx, tx, t)
 	})
 	if err == nil {
 		s.mailQueued()

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"warrantydesk/mailin"
-	"warrantydesk/mailout"
 	"warrantydesk/models"
 )
 
@@ -190,7 +189,10 @@ func (s *Service) vendorReplied(ctx context.Context, tx *models.Store, t *models
 		c.State = models.CaseAcknowledged
 		c.ReceivedAt = &now
 	}
-	return tx.SaveVendorCase(ctx, c)
+	if err := tx.SaveVendorCase(ctx, c); err != nil {
+		return err
+	}
+	return s.suggestCaseState(ctx, tx, t, c, p)
 }
 
 // createTicket opens a ticket from a person's mail: requester, category,
@@ -258,12 +260,9 @@ func (s *Service) createTicket(ctx context.Context, tx *models.Store, rec *model
 			return nil, err
 		}
 	}
-	forwarded := false
-	if category == models.CategoryHardware {
-		forwarded, err = s.routeHardware(ctx, tx, t, asset, msg, "routing")
-		if err != nil {
-			return nil, err
-		}
+	forwarded, err := s.route(ctx, tx, t, requester, p, msg)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.acknowledge(ctx, tx, t, requester, p, forwarded); err != nil {
 		return nil, err
@@ -291,25 +290,26 @@ func unknownSerials(serials []string, found []models.Asset) []string {
 	return out
 }
 
-// routeHardware applies the default routing rule: a hardware fault on an asset
-// under warranty whose vendor takes automatic cases is forwarded to that vendor.
-// Otherwise it leaves a note saying why not. It reports whether it forwarded.
-func (s *Service) routeHardware(ctx context.Context, tx *models.Store, t *models.Ticket, asset *models.Asset, msg *models.Message, actor string) (bool, error) {
+// forwardRefusal is the default rule's explanation: why a fault on asset
+// cannot go to its vendor automatically, as a reason code (its system note is
+// "sys."+code, its trace text "routing.reason."+code) with their arguments;
+// "" when it can go.
+func (s *Service) forwardRefusal(asset *models.Asset) (code string, args []string) {
 	if asset == nil {
-		return false, s.systemNote(ctx, tx, t.ID, s.sysText("sys.no_asset"))
+		return "no_asset", nil
 	}
 	w := WarrantyOf(asset, s.now())
 	switch {
 	case !w.Known:
-		return false, s.systemNote(ctx, tx, t.ID, s.sysText("sys.warranty_unknown", asset.Serial))
+		return "warranty_unknown", []string{asset.Serial}
 	case !w.Under:
-		return false, s.systemNote(ctx, tx, t.ID, s.sysText("sys.out_of_warranty", asset.Serial, formatDate(w.EndsOn)))
+		return "out_of_warranty", []string{asset.Serial, formatDate(w.EndsOn)}
 	case asset.Vendor == nil:
-		return false, s.systemNote(ctx, tx, t.ID, s.sysText("sys.no_vendor", asset.Serial))
+		return "no_vendor", []string{asset.Serial}
 	case !asset.Vendor.AutoForward:
-		return false, s.systemNote(ctx, tx, t.ID, s.sysText("sys.no_auto_forward", asset.Vendor.Name))
+		return "no_auto_forward", []string{asset.Vendor.Name}
 	}
-	return true, s.forward(ctx, tx, t, asset, msg, actor)
+	return "", nil
 }
 
 // forward sends the case to the asset's vendor, opens the vendor case and
@@ -317,44 +317,25 @@ func (s *Service) routeHardware(ctx context.Context, tx *models.Store, t *models
 func (s *Service) forward(ctx context.Context, tx *models.Store, t *models.Ticket, asset *models.Asset, msg *models.Message, actor string) error {
 	vendor := asset.Vendor
 	w := WarrantyOf(asset, s.now())
-	var files []mailout.File
-	var names []string
-	fault := ""
-	if msg != nil {
-		fault = strings.TrimSpace(msg.Text)
-		for _, a := range msg.Attachments {
-			data, err := tx.Blob(ctx, a.BlobSHA256)
-			if err != nil {
-				return fmt.Errorf("attachment %q for the vendor: %w", a.Filename, err)
-			}
-			files = append(files, mailout.File{Filename: a.Filename, ContentType: a.ContentType, Data: data})
-			names = append(names, a.Filename)
-		}
+	vm, err := s.renderVendorMail(ctx, tx, "vendor_forward", t, asset, msg, true)
+	if err != nil {
+		return err
 	}
-	delivered := ""
-	if asset.DeliveredOn != nil {
-		delivered = formatDate(*asset.DeliveredOn)
-	}
-	subject, body, err := s.mails.Render("vendor_forward", s.opt.Language, map[string]any{
-		"Number": t.Number, "Subject": t.Subject, "Vendor": vendor.Name, "Serial": asset.Serial,
-		"AssetTag": asset.AssetTag, "Model": asset.Model, "Manufacturer": asset.Manufacturer,
-		"DeliveredOn": delivered, "WarrantyEnds": formatDate(w.EndsOn),
-		"Requester": t.Requester.Name, "Department": firstNonEmpty(asset.Department, t.Requester.Department),
-		"Fault": fault, "Attachments": strings.Join(names, ", "), "Desk": s.opt.Address.Name,
+	sent, err := s.queueMail(ctx, tx, outMail{
+		ticket: t, kind: models.KindVendorOut, purpose: "vendor_forward",
+		to:      []mail.Address{{Name: vendor.Name, Address: vendor.Email}},
+		replyTo: []mail.Address{{Name: s.opt.Address.Name, Address: s.plusAddress(t.Number)}},
+		subject: vm.subject, text: vm.body, lang: s.opt.Language, attachments: vm.files,
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := s.queueMail(ctx, tx, outMail{
-		ticket: t, kind: models.KindVendorOut, purpose: "vendor_forward",
-		to:      []mail.Address{{Name: vendor.Name, Address: vendor.Email}},
-		replyTo: []mail.Address{{Name: s.opt.Address.Name, Address: s.plusAddress(t.Number)}},
-		subject: subject, text: body, lang: s.opt.Language, attachments: files,
-	}); err != nil {
+	if err := s.assetState(ctx, tx, asset, models.AssetAtVendor, actor); err != nil {
 		return err
 	}
 	now := s.now()
-	c := &models.VendorCase{TicketID: t.ID, VendorID: vendor.ID, AssetID: &asset.ID, State: models.CaseForwarded, ForwardedAt: &now}
+	c := &models.VendorCase{TicketID: t.ID, VendorID: vendor.ID, AssetID: &asset.ID, State: models.CaseForwarded, ForwardedAt: &now,
+		ForwardMessageID: sent.MessageID}
 	if err := tx.SaveVendorCase(ctx, c); err != nil {
 		return err
 	}
@@ -379,12 +360,14 @@ func (s *Service) acknowledge(ctx context.Context, tx *models.Store, t *models.T
 		return nil
 	}
 	data := map[string]any{"Number": t.Number, "Subject": t.Subject, "Name": r.Name, "Desk": s.opt.Address.Name,
-		"Forwarded": forwarded, "Model": "", "Serial": "", "WarrantyEnds": "", "Vendor": ""}
+		"Forwarded": forwarded, "Model": "", "Serial": "", "WarrantyEnds": "", "Vendor": "",
+		"StatusLink": s.StatusLink(t.Number), "ExpectedBack": ""}
 	if forwarded && t.Asset != nil {
 		data["Model"], data["Serial"] = t.Asset.Model, t.Asset.Serial
 		data["WarrantyEnds"] = formatDate(WarrantyOf(t.Asset, s.now()).EndsOn)
 		if t.Asset.Vendor != nil {
 			data["Vendor"] = t.Asset.Vendor.Name
+			data["ExpectedBack"] = s.expectedBackText(s.now(), t.Asset.Vendor)
 		}
 	}
 	lang := s.mailLang(firstNonEmpty(p.Language, r.Language))
@@ -459,6 +442,7 @@ func (s *Service) changeStatus(ctx context.Context, tx *models.Store, t *models.
 	if status == models.StatusResolved || status == models.StatusClosed {
 		fields["resolved_at"] = s.now()
 	}
+	s.slaOnStatusChange(t, status, fields)
 	if err := tx.UpdateTicket(ctx, t.ID, fields); err != nil {
 		return err
 	}

@@ -24,7 +24,10 @@ var assetColumns = []string{"serial", "asset_tag", "model", "manufacturer", "ven
 type RowError struct {
 	Row    int    // 1-based line of the file, the header being row 1
 	Column string // "" when the whole row is wrong
-	Msg    string
+	Msg    string // English, for the command line
+	// Key and Args say the same through the catalog (the web upload form).
+	Key  string
+	Args []any
 }
 
 func (e RowError) Error() string {
@@ -32,6 +35,20 @@ func (e RowError) Error() string {
 		return fmt.Sprintf("row %d: %s", e.Row, e.Msg)
 	}
 	return fmt.Sprintf("row %d column %q: %s", e.Row, e.Column, e.Msg)
+}
+
+// HeaderError is a delivery list that cannot be read at all (its header is
+// wrong); nothing was imported. Key and Args say it through the catalog.
+type HeaderError struct {
+	Msg  string
+	Key  string
+	Args []any
+}
+
+func (e *HeaderError) Error() string { return e.Msg }
+
+func headerError(key string, args []any, format string, fargs ...any) error {
+	return &HeaderError{Msg: fmt.Sprintf(format, fargs...), Key: key, Args: args}
 }
 
 // ImportSummary is the result of an asset import.
@@ -47,11 +64,33 @@ func (s ImportSummary) String() string {
 	return fmt.Sprintf("imported %d, updated %d, failed %d", s.Imported, s.Updated, s.Failed)
 }
 
+// ImportActor is the audit actor of an import from the command line.
+const ImportActor = "import"
+
+// importBatch is how many rows one transaction writes: few commits for a
+// big list, and a short hold on the single writer connection.
+const importBatch = 500
+
 // ImportAssets reads a reseller's delivery list and upserts every good row
 // by normalised serial; bad rows are reported with row and column and change
 // nothing. Comma- and semicolon-separated files (Excel in Swedish) are both read.
-// progress, when not nil, is called every 500 rows.
+// progress, when not nil, is called every 500 rows. Changes to an existing
+// asset's warranty (delivered_on, warranty_months, warranty_ends_on, vendor)
+// are recorded as audit events by actor "import".
 func (s *Service) ImportAssets(ctx context.Context, r io.Reader, progress func(rows int)) (ImportSummary, error) {
+	return s.importAssets(ctx, ImportActor, r, progress)
+}
+
+// ImportAssetsAs is ImportAssets from the web upload form: only an admin may
+// import, and the warranty changes are recorded under the admin's address.
+func (s *Service) ImportAssetsAs(ctx context.Context, actor *models.Agent, r io.Reader) (ImportSummary, error) {
+	if err := requireAdmin(actor); err != nil {
+		return ImportSummary{}, err
+	}
+	return s.importAssets(ctx, actor.Email, r, nil)
+}
+
+func (s *Service) importAssets(ctx context.Context, actor string, r io.Reader, progress func(rows int)) (ImportSummary, error) {
 	var sum ImportSummary
 	data, err := io.ReadAll(io.LimitReader(r, 200<<20))
 	if err != nil {
@@ -64,19 +103,20 @@ func (s *Service) ImportAssets(ctx context.Context, r io.Reader, progress func(r
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
-		return sum, fmt.Errorf("read CSV header: %w", err)
+		return sum, headerError("import.header.unreadable", nil, "read CSV header: %v", err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		name = strings.ReplaceAll(name, " ", "_")
 		if _, dup := col[name]; dup {
-			return sum, fmt.Errorf("CSV header: column %q appears twice", name)
+			return sum, headerError("import.header.duplicate", []any{name}, "CSV header: column %q appears twice", name)
 		}
 		col[name] = i
 	}
 	if _, ok := col["serial"]; !ok {
-		return sum, fmt.Errorf("CSV header: required column \"serial\" is missing (found: %s)", strings.Join(header, ", "))
+		return sum, headerError("import.header.no_serial", nil,
+			"CSV header: required column \"serial\" is missing (found: %s)", strings.Join(header, ", "))
 	}
 	var unknown []string
 	for name := range col {
@@ -85,13 +125,50 @@ func (s *Service) ImportAssets(ctx context.Context, r io.Reader, progress func(r
 		}
 	}
 	if len(unknown) > 0 {
-		return sum, fmt.Errorf("CSV header: unknown column(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(assetColumns, ", "))
+		slices.Sort(unknown)
+		return sum, headerError("import.header.unknown", []any{strings.Join(unknown, ", ")},
+			"CSV header: unknown column(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(assetColumns, ", "))
 	}
 	vendors, err := s.store.ListVendors(ctx)
 	if err != nil {
 		return sum, err
 	}
+	vendorNames := map[uint]string{}
+	for _, v := range vendors {
+		vendorNames[v.ID] = v.Name
+	}
 	seen := map[string]int{}
+	var batch []*models.Asset
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		var created, updated int
+		err := s.store.Tx(ctx, func(tx *models.Store) error {
+			for _, a := range batch {
+				prev, err := tx.UpsertAssetPrev(ctx, a)
+				if err != nil {
+					return fmt.Errorf("row %d: %w", seen[a.Serial], err)
+				}
+				if prev == nil {
+					created++
+					continue
+				}
+				updated++
+				if err := s.auditWarrantyChanges(ctx, tx, actor, prev, a, vendorNames); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sum.Imported += created
+		sum.Updated += updated
+		batch = batch[:0]
+		return nil
+	}
 	row := 1
 	for {
 		rec, err := cr.Read()
@@ -107,7 +184,7 @@ func (s *Service) ImportAssets(ctx context.Context, r io.Reader, progress func(r
 			if errors.As(err, &perr) {
 				row = perr.Line
 			}
-			sum.fail(RowError{Row: row, Msg: "unreadable CSV: " + err.Error()})
+			sum.fail(RowError{Row: row, Msg: "unreadable CSV: " + err.Error(), Key: "import.row.unreadable"})
 			continue
 		}
 		if blankRow(rec) {
@@ -119,21 +196,18 @@ func (s *Service) ImportAssets(ctx context.Context, r io.Reader, progress func(r
 			continue
 		}
 		if first, dup := seen[a.Serial]; dup {
-			sum.fail(RowError{Row: row, Column: "serial", Msg: fmt.Sprintf("serial %s is already on row %d", a.Serial, first)})
+			sum.fail(RowError{Row: row, Column: "serial", Msg: fmt.Sprintf("serial %s is already on row %d", a.Serial, first),
+				Key: "import.row.duplicate", Args: []any{a.Serial, first}})
 			continue
 		}
 		seen[a.Serial] = row
-		created, err := s.store.UpsertAsset(ctx, a)
-		if err != nil {
-			return sum, fmt.Errorf("row %d: %w", row, err)
-		}
-		if created {
-			sum.Imported++
-		} else {
-			sum.Updated++
+		if batch = append(batch, a); len(batch) >= importBatch {
+			if err := flush(); err != nil {
+				return sum, err
+			}
 		}
 	}
-	return sum, nil
+	return sum, flush()
 }
 
 func (s *ImportSummary) fail(e RowError) {
@@ -149,15 +223,17 @@ func parseAssetRow(rec []string, col map[string]int, row int, vendors []models.V
 		}
 		return strings.TrimSpace(rec[i])
 	}
-	bad := func(column, format string, args ...any) *RowError {
-		return &RowError{Row: row, Column: column, Msg: fmt.Sprintf(format, args...)}
+	// bad reports column's problem: key and args for the catalog, format
+	// and the same args for the command line.
+	bad := func(column, key, format string, args ...any) *RowError {
+		return &RowError{Row: row, Column: column, Msg: fmt.Sprintf(format, args...), Key: key, Args: args}
 	}
 	serial := mailin.NormalizeSerial(get("serial"))
 	if serial == "" {
-		return nil, bad("serial", "is empty")
+		return nil, bad("serial", "import.row.serial_empty", "is empty")
 	}
 	if len(serial) > 64 {
-		return nil, bad("serial", "is longer than 64 characters")
+		return nil, bad("serial", "import.row.serial_long", "is longer than 64 characters")
 	}
 	a := &models.Asset{Serial: serial, AssetTag: get("asset_tag"), Model: get("model"),
 		Manufacturer: get("manufacturer"), AssignedTo: strings.ToLower(get("assigned_to")), Department: get("department")}
@@ -168,7 +244,7 @@ func parseAssetRow(rec []string, col map[string]int, row int, vendors []models.V
 			}
 		}
 		if a.VendorID == nil {
-			return nil, bad("vendor", "unknown vendor %q (configure it under [[vendors]])", name)
+			return nil, bad("vendor", "import.row.unknown_vendor", "unknown vendor %q (configure it under [[vendors]])", name)
 		}
 	}
 	for _, c := range []struct {
@@ -181,22 +257,22 @@ func parseAssetRow(rec []string, col map[string]int, row int, vendors []models.V
 		}
 		d, err := time.Parse("2006-01-02", v)
 		if err != nil {
-			return nil, bad(c.name, "%q is not a date (YYYY-MM-DD)", v)
+			return nil, bad(c.name, "import.row.bad_date", "%q is not a date (YYYY-MM-DD)", v)
 		}
 		*c.dst = &d
 	}
 	if v := get("warranty_months"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 240 {
-			return nil, bad("warranty_months", "%q is not a number of months (0-240)", v)
+			return nil, bad("warranty_months", "import.row.bad_months", "%q is not a number of months (0-240)", v)
 		}
 		a.WarrantyMonths = n
 	}
 	if a.DeliveredOn != nil && a.WarrantyEndsOn != nil && a.WarrantyEndsOn.Before(*a.DeliveredOn) {
-		return nil, bad("warranty_ends_on", "is before delivered_on")
+		return nil, bad("warranty_ends_on", "import.row.ends_before_delivery", "is before delivered_on")
 	}
 	if a.AssignedTo != "" && !strings.Contains(a.AssignedTo, "@") {
-		return nil, bad("assigned_to", "%q is not an email address", a.AssignedTo)
+		return nil, bad("assigned_to", "import.row.bad_email", "%q is not an email address", a.AssignedTo)
 	}
 	return a, nil
 }

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"fmt"
 	"net/mail"
 	"path/filepath"
 	"regexp"
@@ -386,5 +387,41 @@ func TestAgentReplyIsMailedInTheRequestersLanguage(t *testing.T) {
 	}
 	if err := f.desk.Reply(ctx, agent, 4242, "hi", ""); err != ErrNotFound {
 		t.Errorf("unknown ticket: %v", err)
+	}
+}
+
+func TestLoginLockout(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.desk.CreateAgent(ctx, "eva@kommun.test", "Eva", models.RoleAgent, "the right password"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxFailuresPerAccount {
+		if _, err := f.desk.LoginFrom(ctx, "eva@kommun.test", "wrong", "10.0.0.1"); err != ErrBadLogin {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	// Locked: even the right password is refused, without a hash being computed.
+	if _, err := f.desk.LoginFrom(ctx, "EVA@kommun.test", "the right password", "10.0.0.2"); err != ErrLoginLocked {
+		t.Errorf("after %d failures: %v, want locked", maxFailuresPerAccount, err)
+	}
+	// Another account is not affected.
+	if _, err := f.desk.CreateAgent(ctx, "olle@kommun.test", "Olle", models.RoleAgent, "olles password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.LoginFrom(ctx, "olle@kommun.test", "olles password", "10.0.0.1"); err != nil {
+		t.Errorf("other account: %v", err)
+	}
+	// The window passes.
+	f.now = f.now.Add(loginWindow + time.Second)
+	if a, err := f.desk.LoginFrom(ctx, "eva@kommun.test", "the right password", "10.0.0.1"); err != nil || a.Email != "eva@kommun.test" {
+		t.Errorf("after the window: %v", err)
+	}
+	// One address guessing across many accounts is locked too.
+	for i := range maxFailuresPerClient {
+		_, _ = f.desk.LoginFrom(ctx, fmt.Sprintf("user%d@kommun.test", i), "guess", "10.9.9.9")
+	}
+	if _, err := f.desk.LoginFrom(ctx, "olle@kommun.test", "olles password", "10.9.9.9"); err != ErrLoginLocked {
+		t.Errorf("spraying address: %v, want locked", err)
 	}
 }

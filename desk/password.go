@@ -63,8 +63,13 @@ func CheckPassword(encoded, password string) bool {
 // as long as a wrong password.
 var dummyHash, _ = HashPassword("not a real password")
 
-// Login checks an agent's email and password.
+// Login checks an agent's email and password (see LoginFrom, which also
+// throttles by client address).
 func (s *Service) Login(ctx context.Context, email, password string) (*models.Agent, error) {
+	return s.LoginFrom(ctx, email, password, "")
+}
+
+func (s *Service) checkLogin(ctx context.Context, email, password string) (*models.Agent, error) {
 	a, err := s.store.AgentByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		CheckPassword(dummyHash, password)

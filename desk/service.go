@@ -27,6 +27,13 @@ type Options struct {
 	ResponseSLA time.Duration
 	// Now is the clock (tests set it).
 	Now func() time.Time
+	// VendorShareRequester lets mail to a reseller name the requester (name
+	// and address). Off by default: the reseller learns only the department,
+	// and the requester's name and address are removed from the fault text.
+	VendorShareRequester bool
+	// BaseURL is the desk's public web address (e.g. https://desk.kommun.se);
+	// status links in mail to requesters are built on it. Empty: no links.
+	BaseURL string
 }
 
 // Service is the desk's domain logic.
@@ -39,6 +46,7 @@ type Service struct {
 	log   *slog.Logger
 	// mailQueued is called after a transaction that queued mail commits.
 	mailQueued func()
+	guard      *loginGuard
 }
 
 // New builds the desk. onMailQueued wakes the outbox worker (may be nil).
@@ -61,7 +69,7 @@ func New(store *models.Store, ids *mailout.IDSigner, mails *templates.MailTempla
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, ids: ids, mails: mails, cat: cat, opt: opt, log: logger.With("subsystem", "desk"), mailQueued: onMailQueued}
+	return &Service{store: store, ids: ids, mails: mails, cat: cat, opt: opt, log: logger.With("subsystem", "desk"), mailQueued: onMailQueued, guard: newLoginGuard()}
 }
 
 // Store returns the desk's store (for read-only views).

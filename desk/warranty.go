@@ -8,7 +8,7 @@ import (
 
 // DefaultWarrantyMonths is the reseller's standard warranty when neither the
 // asset nor its vendor says otherwise.
-const DefaultWarrantyMonths = 36
+const DefaultWarrantyMonths = models.DefaultWarrantyMonths
 
 // Warranty is an asset's warranty as of a day.
 type Warranty struct {

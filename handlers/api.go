@@ -181,41 +181,6 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// apiAsset is an asset in the API.
-type apiAsset struct {
-	apiAssetRef
-	DeliveredOn *string `json:"delivered_on"`
-	AssignedTo  string  `json:"assigned_to"`
-	Department  string  `json:"department"`
-	State       string  `json:"state"`
-}
-
-// apiAssets lists assets: ?serial= (normalised, exact serial or asset tag),
-// ?q= (substring), limit, offset.
-func (h *handler) apiAssets(c echo.Context) error {
-	limit, offset, err := apiLimits(c)
-	if err != nil {
-		return err
-	}
-	f := models.AssetFilter{Serial: normalizeSerial(c.QueryParam("serial")), Q: c.QueryParam("q"), Limit: limit, Offset: offset}
-	assets, total, err := h.Store.ListAssets(c.Request().Context(), f)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	out := list[apiAsset]{Items: make([]apiAsset, 0, len(assets)), Total: total}
-	for i := range assets {
-		a := &assets[i]
-		item := apiAsset{apiAssetRef: *assetRef(a, desk.WarrantyOf(a, now)), AssignedTo: a.AssignedTo,
-			Department: a.Department, State: a.State}
-		if d := day(a.DeliveredOn); d != "" {
-			item.DeliveredOn = &d
-		}
-		out.Items = append(out.Items, item)
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
 // apiIntakeRecord is one fetched mail and its outcome.
 type apiIntakeRecord struct {
 	ID           uint       `json:"id"`

@@ -162,11 +162,14 @@ func (h *handler) loginPage(c echo.Context) error {
 func (h *handler) login(c echo.Context) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	next := safeNext(c.FormValue("next"))
-	a, err := h.Desk.Login(c.Request().Context(), email, c.FormValue("password"))
+	a, err := h.Desk.LoginFrom(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	if errors.Is(err, desk.ErrBadLogin) {
-		h.Logger.Info("login failed", "email", email, "ip", c.RealIP())
 		return h.render(c, http.StatusUnauthorized, "login", "", "login.title",
 			loginData{Email: email, Next: next, Error: h.Catalog.T(h.lang(c), "error.bad_login")})
+	}
+	if errors.Is(err, desk.ErrLoginLocked) {
+		return h.render(c, http.StatusTooManyRequests, "login", "", "login.title",
+			loginData{Email: email, Next: next, Error: h.Catalog.T(h.lang(c), "error.login_locked")})
 	}
 	if err != nil {
 		return err

@@ -200,41 +200,6 @@ func (h *handler) reprocessIntake(c echo.Context) error {
 	return redirect(c, "/intake")
 }
 
-// assetsData is the asset registry page.
-type assetsData struct {
-	Q     string
-	Rows  []assetCard
-	Pager pager
-}
-
-// assetsPage lists the fleet with search and warranty badges.
-func (h *handler) assetsPage(c echo.Context) error {
-	lang, q := h.lang(c), strings.TrimSpace(c.QueryParam("q"))
-	page, offset, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	assets, total, err := h.Store.ListAssets(c.Request().Context(), models.AssetFilter{Q: q, Limit: pageSize, Offset: offset})
-	if err != nil {
-		return err
-	}
-	if total == 0 && q != "" && normalizeSerial(q) != q {
-		// "pf-2abc 12" finds serial PF2ABC12: serials are stored normalised.
-		assets, total, err = h.Store.ListAssets(c.Request().Context(),
-			models.AssetFilter{Q: normalizeSerial(q), Limit: pageSize, Offset: offset})
-		if err != nil {
-			return err
-		}
-	}
-	d := assetsData{Q: q}
-	now := time.Now()
-	for i := range assets {
-		d.Rows = append(d.Rows, h.assetCard(lang, &assets[i], now))
-	}
-	d.Pager = makePager(c.Request().URL, page, len(assets), total)
-	return h.render(c, http.StatusOK, "assets", "assets", "assets.title", d)
-}
-
 // resellerData is the demo reseller inbox page.
 type resellerData struct {
 	Mails []resellerItem

@@ -162,6 +162,9 @@ func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
 		if h.ResellerInbox != nil {
 			items = append(items, struct{ key, url, label string }{"reseller", "/reseller", "nav.reseller"})
 		}
+		if p.Agent.Role == models.RoleAdmin {
+			items = append(items, struct{ key, url, label string }{"rules", "/admin/rules", "nav.rules"})
+		}
 		for _, it := range items {
 			p.Nav = append(p.Nav, navItem{URL: it.url, Label: h.Catalog.T(lang, it.label), Current: it.key == navKey})
 		}

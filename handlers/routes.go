@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strconv"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -50,8 +52,29 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/outbox/:id/retry", h.retryOutbox, agent...)
 	e.GET("/intake", h.intakePage, agent...)
 	e.POST("/intake/:id/reprocess", h.reprocessIntake, agent...)
-	e.GET("/assets", h.assetsPage, agent...)
 	e.GET("/reseller", h.resellerPage, agent...)
+
+	// Asset registry.
+	admin := append(agent[:len(agent):len(agent)], h.requireRegistryAdmin)
+	e.GET("/assets", h.assetsPage, agent...)
+	e.POST("/assets/import", h.assetsImport, append([]echo.MiddlewareFunc{middleware.BodyLimit(strconv.Itoa(maxUploadMB) + "M")}, admin...)...)
+	e.GET("/assets/:serial", h.assetPage, agent...)
+	e.POST("/assets/:serial/warranty", h.assetWarranty, admin...)
+	e.POST("/assets/:serial/state", h.assetState, admin...)
+	e.POST("/assets/:serial/swap", h.assetSwap, admin...)
+
+	// Routing rules (admins).
+	rulesAdmin := append(agent[:len(agent):len(agent)], h.requireAdmin)
+	e.GET("/admin/rules", h.rulesPage, rulesAdmin...)
+	e.POST("/admin/rules", h.ruleCreate, rulesAdmin...)
+	e.GET("/admin/rules/new", h.ruleNewPage, rulesAdmin...)
+	e.GET("/admin/rules/test", h.ruleTest, rulesAdmin...)
+	e.GET("/admin/rules/:id", h.ruleEditPage, rulesAdmin...)
+	e.POST("/admin/rules/:id", h.ruleUpdate, rulesAdmin...)
+	e.POST("/admin/rules/:id/enabled", h.ruleSetEnabled, rulesAdmin...)
+	e.POST("/admin/rules/:id/move", h.ruleMove, rulesAdmin...)
+	e.GET("/admin/rules/:id/delete", h.ruleDeletePage, rulesAdmin...)
+	e.POST("/admin/rules/:id/delete", h.ruleDelete, rulesAdmin...)
 
 	// JSON API. The group also answers unknown /api/v1 paths as JSON.
 	api := e.Group("/api/v1", h.requireToken)

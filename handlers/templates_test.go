@@ -43,7 +43,8 @@ func samplePages() map[string]any {
 					Delivery: &deliveryItem{State: badge{"delivery-failed", "Misslyckades"}, Attempts: 3, LastError: "550 no such user", SentAt: &at}},
 				{Class: "msg-email-in msg-auto", Kind: "Från användaren", Auto: "Automatiskt svar", Text: "Jag är på semester.", At: at},
 			},
-			Asset: &card, Suggestions: []assetCard{card},
+			Asset: &card, Suggestions: []assetCard{card}, AssetURL: "/assets/PF2ABC12", SwapURL: "/assets/PF2ABC12?ticket=1001#swap",
+			OtherSerials:  []serialChoice{{assetCard: card, Found: "PF2ABCI2", Near: true, URL: "/assets/PF2ABC12"}},
 			VendorCase:    &vendorCaseItem{Vendor: "Atea", State: "Skickat", CaseRef: "ATEA-123", Forwarded: &at, Received: &at},
 			Audit:         []auditItem{{At: at, Actor: "anna@desk.test", Field: "status", Old: "Ny", New: "Öppen"}},
 			StatusOptions: []option{{Value: "new", Label: "Ny", Selected: true}}, ReplyStatuses: []option{{Value: "pending", Label: "Väntar", Selected: true}},
@@ -57,8 +58,22 @@ func samplePages() map[string]any {
 			Class: "Personligt", Outcome: badge{"outcome-created", "Nytt ärende"}, Reason: "new ticket", Mailbox: "INBOX", UID: 12,
 			TicketNumber: 1001, TicketURL: "/tickets/1001", DuplicateOf: "#2", Size: "4,2 kB", ReprocessURL: "/intake/3/reprocess"}},
 			Cursors: []cursorRow{{Mailbox: "INBOX", UIDValidity: 1, LastUID: 12, LastFetch: &at, LastError: "timeout", LastErrorAt: &at}}},
-		"assets":   assetsData{Q: "T14", Rows: []assetCard{card}, Pager: pg},
+		"assets": assetsData{Q: "T14", State: "in_use", Department: "Ekonomi", Warranty: "expiring30", WarrantyTabs: tabs,
+			States: []option{{Value: "in_use", Label: "I bruk", Selected: true}}, Departments: []option{{Value: "Ekonomi", Label: "Ekonomi"}},
+			Rows: []assetRow{{assetCard: card, URL: "/assets/PF2ABC12"}}, Pager: pg, Admin: true, MaxUploadMB: 5,
+			Import: &importResult{Summary: "Nya 1, uppdaterade 0, misslyckade 1.", RowErrors: []string{"Rad 3, kolumn serial: är tom"}}},
+		"asset": assetPageData{assetCard: card, URL: "/assets/PF2ABC12", Basis: "leverans 2023-02-01 + 36 mån", WarrantyEnds: "2026-01-31",
+			Months: "36", FixedEnd: "2026-01-31", Created: at, Updated: at,
+			ReplacedBy: &assetLink{Serial: "PF9NEW01", URL: "/assets/PF9NEW01"}, Replaces: []assetLink{{Serial: "PF0OLD01", URL: "/assets/PF0OLD01"}},
+			WarrantyHistory: []auditItem{{At: at, Actor: "import", Field: "leveransdatum", Old: "2023-01-01", New: "2023-02-01"}},
+			StateHistory:    []auditItem{{At: at, Actor: "anna@desk.test", Field: "läge", Old: "I bruk", New: "Avvecklad"}},
+			Tickets:         []assetTicket{{Number: 1001, URL: "/tickets/1001", Subject: "Skärmen <b>", Status: badge{"status-new", "Ny"}, Created: at}},
+			Admin:           true, StateOptions: []option{{Value: "in_use", Label: "I bruk", Selected: true}},
+			Errors: []string{"Ange antingen ett slutdatum eller ett antal månader."}, Form: assetForms{EndsOn: "2027-01-01", NewSerial: "PF9NEW02", Ticket: "1001"}},
 		"reseller": resellerData{Mails: []resellerItem{{From: "helpdesk@desk.test", To: "service@atea.test", Subject: "Garantiärende", Text: "Hej", At: at}}},
+
+		// Routing rules: the samples are in rules_test.go.
+		"rules": sampleRules(), "rules_form": sampleRuleForm(), "rules_delete": sampleRuleDelete(), "rules_test": sampleRuleTest(),
 	}
 }
 

@@ -129,6 +129,12 @@ type ticketPageData struct {
 	ReplyText     string   // what was typed, kept when the form was refused
 	NoteText      string
 	SerialText    string // the asset form's serial, kept when refused
+	// OtherSerials, AssetURL and SwapURL are the asset registry's part of
+	// the device card (ticketAssetExtras).
+	OtherSerials      []serialChoice
+	AssetURL, SwapURL string
+	// Routing says why the rules routed the ticket as they did (rules.go).
+	Routing *routingCard
 }
 
 // messageItem is one entry of the conversation. Class tells the kinds apart
@@ -190,6 +196,12 @@ func (h *handler) renderTicket(c echo.Context, status int, number int64, form ti
 	}
 	d := h.ticketPageData(h.lang(c), v, time.Now())
 	d.Errors, d.ReplyText, d.NoteText, d.SerialText = form.errors, form.reply, form.note, form.serial
+	if err := h.ticketAssetExtras(c.Request().Context(), h.lang(c), number, &d, isAdmin(c)); err != nil {
+		return err
+	}
+	if d.Routing, err = h.routingCardOf(c, v.Ticket); err != nil {
+		return err
+	}
 	return h.render(c, status, "ticket", "tickets", "ticket.title", d, v.Ticket.Number, v.Ticket.Subject)
 }
 

@@ -2,20 +2,23 @@ package models
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
+	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
-// UpsertVendor creates or updates a vendor by name (the config is the source of truth).
+// UpsertVendor creates or updates a vendor by name (the config is the source
+// of truth). Its assets' warranty ends follow a change of its months.
 func (s *Store) UpsertVendor(ctx context.Context, v *Vendor) error {
-	return s.w.WithContext(ctx).Clauses(clause.OnConflict{
+	err := s.w.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "name"}},
 		DoUpdates: clause.AssignmentColumns([]string{"email", "case_pattern", "warranty_months", "turnaround_days", "auto_forward", "updated_at"}),
 	}).Create(v).Error
+	if err != nil {
+		return err
+	}
+	return s.refreshWarrantyEnds(ctx, "vendor_id IN (SELECT id FROM vendors WHERE name = ?)", v.Name)
 }
 
 // ListVendors lists every vendor by name.
@@ -53,7 +56,7 @@ func (s *Store) AssetsByCandidates(ctx context.Context, candidates []string) ([]
 	}
 	var found []Asset
 	err := s.r.WithContext(ctx).Preload("Vendor").
-		Where("serial IN ? OR UPPER(REPLACE(REPLACE(asset_tag, '-', ''), ' ', '')) IN ?", candidates, candidates).
+		Where("serial IN ? OR "+normTagSQL+" IN ?", candidates, candidates).
 		Find(&found).Error
 	if err != nil {
 		return nil, err
@@ -80,23 +83,52 @@ func (s *Store) AssetsAssignedTo(ctx context.Context, email string) ([]Asset, er
 	return out, err
 }
 
-// AssetFilter selects assets for a list.
+// AssetFilter selects assets for a list. Empty fields do not filter.
 type AssetFilter struct {
 	Serial string // normalised serial or asset tag, exact
-	Q      string // substring of serial, tag or model
-	Limit  int
-	Offset int
+	// Q finds assets whose model contains Q (as typed) or whose serial or
+	// asset tag contains QSerial (Q normalised like serials; when empty, Q
+	// in upper case).
+	Q, QSerial string
+	// Warranty is one of WarrantyFilters, judged on day Today.
+	Warranty   string
+	Today      time.Time
+	State      string // one of AssetStates
+	Department string // exact
+	Limit      int
+	Offset     int
 }
 
-// ListAssets returns one page of assets and the total count.
+// ListAssets returns one page of assets and the total count. A warranty
+// filter lists the soonest ending first (the most recently ended for
+// "expired"); otherwise assets are in serial order.
 func (s *Store) ListAssets(ctx context.Context, f AssetFilter) ([]Asset, int64, error) {
 	q := s.r.WithContext(ctx).Model(&Asset{})
 	if f.Serial != "" {
-		q = q.Where("serial = ? OR UPPER(REPLACE(REPLACE(asset_tag, '-', ''), ' ', '')) = ?", f.Serial, f.Serial)
+		q = q.Where("serial = ? OR "+normTagSQL+" = ?", f.Serial, f.Serial)
 	}
-	if f.Q != "" {
-		like := "%" + strings.ToUpper(f.Q) + "%"
-		q = q.Where("serial LIKE ? OR UPPER(asset_tag) LIKE ? OR UPPER(model) LIKE ?", like, like, like)
+	if f.Q != "" || f.QSerial != "" {
+		qs := f.QSerial
+		if qs == "" {
+			qs = strings.ToUpper(f.Q)
+		}
+		cond := `serial LIKE ? ESCAPE '\' OR ` + normTagSQL + ` LIKE ? ESCAPE '\'`
+		args := []any{likePattern(qs), likePattern(qs)}
+		if m := strings.TrimSpace(f.Q); m != "" {
+			cond += ` OR model LIKE ? ESCAPE '\'`
+			args = append(args, likePattern(m))
+		}
+		q = q.Where(cond, args...)
+	}
+	q, err := warrantyWhere(q, f.Warranty, f.Today)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.Department != "" {
+		q = q.Where("department = ?", f.Department)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -106,39 +138,23 @@ func (s *Store) ListAssets(ctx context.Context, f AssetFilter) ([]Asset, int64, 
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
+	order := "serial"
+	switch f.Warranty {
+	case WarrantyUnder, WarrantyExpiring30, WarrantyExpiring60, WarrantyExpiring90:
+		order = "warranty_ends_on_effective, serial"
+	case WarrantyExpired:
+		order = "warranty_ends_on_effective DESC, serial"
+	}
 	var out []Asset
-	err := q.Preload("Vendor").Order("serial").Limit(limit).Offset(max(f.Offset, 0)).Find(&out).Error
+	err = q.Preload("Vendor").Order(order).Limit(limit).Offset(max(f.Offset, 0)).Find(&out).Error
 	return out, total, err
 }
 
 // UpsertAsset inserts a by serial or updates the existing row; it reports
 // whether the row was created.
 func (s *Store) UpsertAsset(ctx context.Context, a *Asset) (created bool, err error) {
-	db := s.w.WithContext(ctx)
-	var existing Asset
-	err = db.Where("serial = ?", a.Serial).First(&existing).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		if a.State == "" {
-			a.State = AssetInUse
-		}
-		if err := db.Omit(clause.Associations).Create(a).Error; err != nil {
-			return false, fmt.Errorf("create asset %s: %w", a.Serial, err)
-		}
-		return true, nil
-	case err != nil:
-		return false, err
-	}
-	a.ID = existing.ID
-	a.CreatedAt = existing.CreatedAt
-	if a.State == "" {
-		a.State = existing.State
-	}
-	a.ReplacedByID = existing.ReplacedByID
-	if err := db.Omit(clause.Associations).Save(a).Error; err != nil {
-		return false, fmt.Errorf("update asset %s: %w", a.Serial, err)
-	}
-	return false, nil
+	prev, err := s.UpsertAssetPrev(ctx, a)
+	return err == nil && prev == nil, err
 }
 
 // SetAssetState changes an asset's state.

@@ -97,6 +97,11 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	// The reader connection opened before the migrations (the driver asks
+	// for the SQLite version) knows the old schema, and a first "SELECT *"
+	// on it misses columns a migration added. Start the readers afresh.
+	rdb.SetMaxIdleConns(0)
+	rdb.SetMaxIdleConns(2)
 	return s, nil
 }
 

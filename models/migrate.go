@@ -40,8 +40,9 @@ var migrations = []migration{
 
 // allMigrations is every schema change in version order. Feature areas keep
 // their migrations in their own file (migrate_*.go) with their own version
-// range, so that they never collide: core 1–9, assets 10–19, routing rules 20–29.
-var allMigrations = collectMigrations(migrations, assetMigrations, ruleMigrations)
+// range, so that they never collide: core 1–9, assets 10–19, routing rules 20–29,
+// reseller loop 30–39.
+var allMigrations = collectMigrations(migrations, assetMigrations, ruleMigrations, vendorMigrations)
 
 func collectMigrations(lists ...[]migration) []migration {
 	var out []migration

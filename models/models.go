@@ -152,6 +152,11 @@ type Asset struct {
 	ReplacedByID   *uint
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// WarrantyEndsOnEffective is the warranty end the fields above give (the
+	// same rule as desk.WarrantyOf), NULL when unknown. The store keeps it up
+	// to date on every write (GORM never writes it: "->"), so that warranty
+	// filters are an indexed range query.
+	WarrantyEndsOnEffective *time.Time `gorm:"index;->"`
 }
 
 // Ticket is one case on the desk.
@@ -177,6 +182,9 @@ type Ticket struct {
 	ResolvedAt *time.Time
 	CreatedAt  time.Time
 	UpdatedAt  time.Time `gorm:"index:idx_tickets_status_updated,priority:2"`
+	// SLAPausedAt is set while the SLA clock is stopped (the ticket waits on
+	// the reseller); leaving that status moves SLADueAt on by the pause.
+	SLAPausedAt *time.Time
 }
 
 // Message is one entry in a ticket's conversation.
@@ -236,7 +244,9 @@ const (
 	CaseClosed       = "closed"
 )
 
-// VendorCase tracks a repair at the reseller.
+// VendorCase tracks a repair at the reseller. Its state moves forward through
+// forwarded → acknowledged → in_repair → shipped_back → closed; StateAt says
+// which column holds the date of each state.
 type VendorCase struct {
 	ID          uint   `gorm:"primaryKey"`
 	TicketID    uint   `gorm:"not null;index"`
@@ -251,6 +261,18 @@ type VendorCase struct {
 	ReturnedAt  *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// InRepairAt is when the case entered in_repair; ClosedAt when it was
+	// closed. The other states keep their original columns: see StateAt.
+	InRepairAt *time.Time
+	ClosedAt   *time.Time
+	// ReminderSentAt is when the vendor was last reminded of an overdue case.
+	ReminderSentAt *time.Time
+	// ForwardMessageID is the Message-ID (without <>) of the mail that opened
+	// the case; reminders answer it so they stay in the vendor's thread.
+	ForwardMessageID string `gorm:"size:500"`
+	// PaidRepair marks a quote request for a repair outside the warranty
+	// (no warranty claim).
+	PaidRepair bool `gorm:"not null;default:false"`
 }
 
 // IntakeRecord is the account of one fetched mail: where it came from and what became of it.

@@ -21,8 +21,8 @@ func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "wd.db")
 	s := openTest(t, path)
 	applied, err := s.AppliedMigrations(context.Background())
-	if err != nil || len(applied) != SchemaVersion() {
-		t.Fatalf("applied %v (%v), want %d", applied, err, SchemaVersion())
+	if err != nil || len(applied) != len(allMigrations) { // versions have gaps between feature areas
+		t.Fatalf("applied %v (%v), want %d", applied, err, len(allMigrations))
 	}
 	s.Close()
 	again := openTest(t, path) // a second start applies nothing and loses nothing
