@@ -73,13 +73,23 @@ type RuleOutcome struct {
 type routingInput struct {
 	category, priority string
 	assigneeID         *uint
-	text               string // folded subject and text
+	text               string // folded subject and text; see foldedText
+	rawText            string // subject and text, folded only when a keyword rule asks
 	sender             string // requester's address
 	language           string // the mail's language
 	replyLang          string // the language automatic mail to the requester is in
 	asset              *models.Asset
 	openCase           bool   // the ticket already has an open vendor case (dry run)
 	replyGate          string // "" or why no automatic mail may go to the requester
+}
+
+// foldedText folds the mail's text on first use: most rules have no keywords,
+// and folding a long mail is the costliest step of routing.
+func (in *routingInput) foldedText() string {
+	if in.text == "" && in.rawText != "" {
+		in.text, in.rawText = fold(in.rawText), ""
+	}
+	return in.text
 }
 
 // route runs the routing rules on a ticket intake just created and records
@@ -95,7 +105,7 @@ func (s *Service) route(ctx context.Context, tx *models.Store, t *models.Ticket,
 	}
 	in := routingInput{
 		category: t.Category, priority: t.Priority, assigneeID: t.AssigneeID,
-		text: fold(p.Subject + "\n" + p.Text), sender: r.Email, language: t.Language,
+		rawText: p.Subject + "\n" + p.Text, sender: r.Email, language: t.Language,
 		replyLang: s.mailLang(firstNonEmpty(p.Language, r.Language)), asset: t.Asset, replyGate: gate,
 	}
 	outcomes, err := s.planRules(ctx, tx, rules, in)
@@ -321,8 +331,9 @@ func (s *Service) evalConditions(c models.RuleConditions, in *routingInput) ([]m
 	}
 	if len(c.Keywords) > 0 {
 		found := ""
+		text := in.foldedText()
 		for _, k := range c.Keywords {
-			if f := fold(k); f != "" && strings.Contains(in.text, f) {
+			if f := fold(k); f != "" && strings.Contains(text, f) {
 				found = k
 				break
 			}

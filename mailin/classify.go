@@ -30,11 +30,20 @@ func Classify(p *Parsed, opt ClassifyOptions) {
 	p.Class, p.ClassReason, p.Bounce = classifyMail(p)
 	ownText := StripQuoted(p.Text)
 	p.Language = DetectLanguage(p.Subject + "\n" + ownText)
-	p.Serials = FindSerials(p.Subject+"\n"+p.Text, opt.AssetTagPattern)
+	// Serials are read from what the sender wrote: quoted history belongs to
+	// earlier mails (and is most of a long thread). A forward carries the
+	// original report in its quoted part, so there the whole text counts.
+	serialText := ownText
+	if forwardSubject.MatchString(p.Subject) {
+		serialText = p.Text
+	}
+	p.Serials = FindSerials(p.Subject+"\n"+serialText, opt.AssetTagPattern)
 	p.Fault, p.FaultReason = ClassifyFault(p.Subject, ownText)
 }
 
 var (
+	// forwardSubject matches forward prefixes of Swedish and English mail clients.
+	forwardSubject = regexp.MustCompile(`(?i)^\s*(fwd?|vb|vs|vidarebefordrat?|tr|wg)\s*:`)
 	// autoReplySubject matches the subject prefixes of out-of-office and vacation replies, as Outlook,
 	// Gmail, Exchange and common autoresponders write them in Swedish, English and German.
 	autoReplySubject = regexp.MustCompile(`(?i)^\s*(automatic reply|auto[- ]?reply|autosvar|automatiskt svar|` +

@@ -89,3 +89,25 @@ func TestClassifyPlainBounceDetails(t *testing.T) {
 		t.Errorf("class %q bounce %+v, want bounce %+v", p.Class, p.Bounce, want)
 	}
 }
+
+// Serials come from what the sender wrote; a forward's quoted original counts.
+func TestSerialsIgnoreQuotedHistoryExceptInForwards(t *testing.T) {
+	quoted := "Tack, det fungerar nu!\n\nDen tis 24 nov. 2026 kl. 09:12 skrev Anna <anna@kommun.test>:\n> Skärmen är trasig. S/N PF3KX2A1\n"
+	tests := []struct {
+		name, subject string
+		want          []string
+	}{
+		{"reply", "SV: [#1001] Skärmen", []string{}},
+		{"forward", "VB: Skärmen", []string{"PF3KX2A1"}},
+		{"english forward", "Fwd: Screen", []string{"PF3KX2A1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Parsed{Subject: tt.subject, Text: quoted}
+			Classify(p, ClassifyOptions{})
+			if strings.Join(p.Serials, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("serials %v, want %v", p.Serials, tt.want)
+			}
+		})
+	}
+}
