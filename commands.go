@@ -12,17 +12,21 @@ import (
 	"net"
 	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
 	"warrantydesk/app"
 	"warrantydesk/mailin"
+	"warrantydesk/models"
 )
 
 // commands is the command table (DESIGN.md "Fixed interfaces").
 func commands() []command {
 	var listen, email, name, role string
-	var once bool
+	var once, yes bool
+	var months int
 	return []command{
 		{name: "demo", summary: "run a complete desk with in-process mail servers, seeded mail and fleet; no config needed",
 			flags: func(fs *flag.FlagSet) { fs.StringVar(&listen, "listen", "127.0.0.1:8080", "web address") },
@@ -119,6 +123,112 @@ func commands() []command {
 				fmt.Fprintln(env.stdout, token)
 				return nil
 			}},
+		{name: "token list", summary: "list a user's API tokens (id, label, created, last used, revoked; never the token)",
+			flags: func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "the user's email address") },
+			run: func(ctx context.Context, env *cmdEnv, args []string) error {
+				return withAgent(ctx, env, args, email, func(a *app.App, agent *models.Agent) error {
+					tokens, err := a.Store.APITokensOf(ctx, agent.ID)
+					if err != nil {
+						return err
+					}
+					return printTokens(env.stdout, tokens)
+				})
+			}},
+		{name: "token revoke", summary: "revoke every API token of a user",
+			flags: func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "the user's email address") },
+			run: func(ctx context.Context, env *cmdEnv, args []string) error {
+				return withAgent(ctx, env, args, email, func(a *app.App, agent *models.Agent) error {
+					n, err := a.Store.RevokeAPITokens(ctx, agent.ID, time.Now())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.stdout, "revoked %d token(s) of %s\n", n, agent.Email)
+					return nil
+				})
+			}},
+		{name: "requester export", summary: "print everything the desk holds about a requester, as JSON (GDPR access)",
+			flags: func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "the requester's email address") },
+			run: func(ctx context.Context, env *cmdEnv, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				if email == "" {
+					return usageError{"-email is required"}
+				}
+				a, err := open(ctx, env)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				export, err := a.Desk.ExportRequester(ctx, email)
+				if err != nil {
+					return err
+				}
+				enc := json.NewEncoder(env.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(export)
+			}},
+		{name: "requester erase", summary: "erase a requester's personal data, keeping tickets as statistics (GDPR erasure)",
+			flags: func(fs *flag.FlagSet) {
+				fs.StringVar(&email, "email", "", "the requester's email address")
+				fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+			},
+			run: func(ctx context.Context, env *cmdEnv, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				if email == "" {
+					return usageError{"-email is required"}
+				}
+				if !yes {
+					fmt.Fprintf(env.stderr, "Erase every message, attachment and mail of %s? This cannot be undone.\nType the address again to confirm: ", email)
+					line, err := bufio.NewReader(env.stdin).ReadString('\n')
+					if err != nil && !errors.Is(err, io.EOF) {
+						return fmt.Errorf("read confirmation: %w", err)
+					}
+					if !strings.EqualFold(strings.TrimSpace(line), strings.TrimSpace(email)) {
+						return errors.New("not confirmed: nothing erased (use -yes to skip the question)")
+					}
+				}
+				a, err := open(ctx, env)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				res, err := a.Desk.EraseRequester(ctx, "cli", email)
+				if err != nil {
+					return err
+				}
+				c := res.Counts
+				fmt.Fprintf(env.stdout, "erased %s (now %s): %d tickets, %d messages, %d attachments, %d intake records, %d outgoing mails\n",
+					res.Email, res.Pseudonym, c.Tickets, c.Messages, c.Attachments, c.IntakeRecords, c.OutboxMails)
+				return nil
+			}},
+		{name: "retention run", summary: "erase the personal data of tickets closed more than -months months ago",
+			flags: func(fs *flag.FlagSet) {
+				fs.IntVar(&months, "months", 0, "retention period in months (required, > 0)")
+			},
+			run: func(ctx context.Context, env *cmdEnv, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				if months <= 0 {
+					return usageError{"-months must be a positive number of months"}
+				}
+				a, err := open(ctx, env)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				res, err := a.Desk.ApplyRetention(ctx, time.Now(), months)
+				if err != nil {
+					return err
+				}
+				c := res.Counts
+				fmt.Fprintf(env.stdout, "retention %d months: erased %d tickets, %d messages, %d attachments, %d intake records, %d outgoing mails; %d requesters pseudonymised\n",
+					months, c.Tickets, c.Messages, c.Attachments, c.IntakeRecords, c.OutboxMails, res.Requesters)
+				return nil
+			}},
 		{name: "assets import", args: "FILE.csv", summary: "import or update devices from a delivery list (CSV, upsert by serial)",
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
 				if len(args) != 1 {
@@ -202,6 +312,43 @@ func commands() []command {
 				return nil
 			}},
 	}
+}
+
+// withAgent opens the desk and runs fn with the agent whose address is email.
+func withAgent(ctx context.Context, env *cmdEnv, args []string, email string, fn func(*app.App, *models.Agent) error) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	if email == "" {
+		return usageError{"-email is required"}
+	}
+	a, err := open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	agent, err := a.Store.AgentByEmail(ctx, email)
+	if err != nil {
+		return fmt.Errorf("user %q: %w", email, err)
+	}
+	return fn(a, agent)
+}
+
+// printTokens writes one line per token: never the token itself (only its
+// hash is stored), but enough to tell them apart.
+func printTokens(w io.Writer, tokens []models.APIToken) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tLAST USED\tREVOKED")
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, t := range tokens {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Label, t.CreatedAt.UTC().Format(time.RFC3339), stamp(t.LastUsedAt), stamp(t.RevokedAt))
+	}
+	return tw.Flush()
 }
 
 func noArgs(args []string) error {

@@ -170,6 +170,12 @@ func (a *App) Handler() (http.Handler, error) {
 		Health: a.Health, Metrics: a.writeMetrics, ResellerInbox: a.resellerInbox,
 		SecureCookies: u != nil && u.Scheme == "https", DefaultLanguage: a.Cfg.Desk.Language,
 		OnIntakeRequeued: a.Processor.Kick, URLSigningKey: derivedKey(a.secret, "signed-urls"),
+		Mailbox: handlers.MailboxSettings{
+			IMAPHost: a.Cfg.IMAP.Host, IMAPPort: a.Cfg.IMAP.Port, IMAPTLS: a.Cfg.IMAP.TLS, IMAPUsername: a.Cfg.IMAP.Username,
+			Mailbox: a.Cfg.IMAP.Mailbox, ProcessedMailbox: a.Cfg.IMAP.ProcessedMailbox, Idle: a.Cfg.IMAP.Idle,
+			PollInterval: a.Cfg.IMAP.PollInterval.Duration, SMTPHost: a.Cfg.SMTP.Host, SMTPPort: a.Cfg.SMTP.Port,
+			SMTPTLS: a.Cfg.SMTP.TLS, SMTPFrom: a.Cfg.SMTP.From, DeskAddress: a.Cfg.Desk.Address,
+		},
 	})
 }
 

@@ -47,6 +47,8 @@ type Service struct {
 	// mailQueued is called after a transaction that queued mail commits.
 	mailQueued func()
 	guard      *loginGuard
+	// views caches the ticket list's view counts (views.go).
+	views viewCountCache
 }
 
 // New builds the desk. onMailQueued wakes the outbox worker (may be nil).
@@ -80,6 +82,10 @@ func (s *Service) Location() *time.Location { return s.opt.Location }
 
 // Now returns the desk's clock reading in UTC.
 func (s *Service) now() time.Time { return s.opt.Now().UTC() }
+
+// Now returns the desk's clock reading in UTC (Options.Now), so that pages
+// judge "overdue" by the same clock as the desk.
+func (s *Service) Now() time.Time { return s.now() }
 
 // isOwnAddress reports whether email is the desk's address or a plus variant of it.
 func (s *Service) isOwnAddress(email string) bool {

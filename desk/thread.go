@@ -28,8 +28,17 @@ func (s *Service) Thread(ctx context.Context, tx *models.Store, p *mailin.Parsed
 	if vendor != nil {
 		th.VendorID = vendor.ID
 	}
+	// found answers with t, or with the ticket t was merged into: mail for
+	// a merged ticket lands on the one it became part of (see Merge).
 	found := func(t *models.Ticket, by string) (mailin.Thread, error) {
-		th.TicketID, th.Number, th.By = t.ID, t.Number, by
+		into, err := s.followMerges(ctx, tx, t)
+		if err != nil {
+			return th, err
+		}
+		if into.ID != t.ID {
+			by += " via merged #" + itoa(t.Number)
+		}
+		th.TicketID, th.Number, th.By = into.ID, into.Number, by
 		return th, nil
 	}
 

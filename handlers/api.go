@@ -112,21 +112,31 @@ func ticketItem(t *models.Ticket) apiTicketItem {
 	return it
 }
 
-// apiTickets lists tickets: ?status=&category=&q=&serial=&limit=&offset=.
-// No or an empty status means every status.
+// apiTicketHit is a ticket in the API list, with its search snippet: HTML,
+// the text escaped and the matched words in <mark> (only with q=).
+type apiTicketHit struct {
+	apiTicketItem
+	Snippet string `json:"snippet,omitempty"`
+}
+
+// apiTickets lists tickets: ?status=&category=&q=&serial=&limit=&offset=,
+// plus the list page's other filters (view, priority, assignee, vendor,
+// department, warranty, from, to, sort, dir). No or an empty status means
+// every status; with q the best matches come first.
 func (h *handler) apiTickets(c echo.Context) error {
-	f := ticketFilter(c)
+	q := listQuery(c)
 	var err error
-	if f.Limit, f.Offset, err = apiLimits(c); err != nil {
+	if q.Limit, q.Offset, err = apiLimits(c); err != nil {
 		return err
 	}
-	tickets, total, err := h.Desk.ListTickets(c.Request().Context(), f)
+	q.ExactCount = true
+	res, err := h.Desk.TicketList(c.Request().Context(), agentOf(c), q)
 	if err != nil {
 		return err
 	}
-	out := list[apiTicketItem]{Items: make([]apiTicketItem, 0, len(tickets)), Total: total}
-	for i := range tickets {
-		out.Items = append(out.Items, ticketItem(&tickets[i]))
+	out := list[apiTicketHit]{Items: make([]apiTicketHit, 0, len(res.Items)), Total: res.Total}
+	for i := range res.Items {
+		out.Items = append(out.Items, apiTicketHit{apiTicketItem: ticketItem(&res.Items[i].Ticket), Snippet: string(highlight(res.Items[i].Snippet))})
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -16,6 +16,7 @@ import (
 
 	"warrantydesk/desk"
 	"warrantydesk/models"
+	"warrantydesk/reports"
 	"warrantydesk/templates"
 )
 
@@ -47,6 +48,14 @@ type Deps struct {
 	SecureCookies bool
 	// DefaultLanguage is the UI language before a user picks one ("sv").
 	DefaultLanguage string
+	// Mailbox is the mail configuration shown on the admin mailbox page.
+	Mailbox MailboxSettings
+	// LivePollInterval is how often an open ticket list asks whether tickets
+	// changed (live refresh); 0 = every 10 seconds.
+	LivePollInterval time.Duration
+	// Reports are the prices and climate factors of the reports ([reports]);
+	// the zero value means reports.DefaultConfig().
+	Reports reports.Config
 }
 
 // Health is the answer of /healthz.

@@ -105,7 +105,15 @@ type page struct {
 	LangLinks     []langLink
 	StaticVersion string
 	IntakeAlert   string // translated; "" unless intake is failing (agents only)
-	Data          any
+	// AdminNav is the "Admin" section of the navigation (admins only).
+	AdminNav []navItem
+	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only).
+	Shortcuts []shortcutGroup
+	// Live is the change token of a page that refreshes itself when tickets
+	// change ("" = it does not), LiveInterval how often it asks, in ms.
+	Live         string
+	LiveInterval int64
+	Data         any
 }
 
 type navItem struct {
@@ -134,6 +142,9 @@ func (h *handler) render(c echo.Context, status int, name, navKey, titleKey stri
 	p := h.pageFor(c, lang, navKey)
 	p.Title = h.Catalog.T(lang, titleKey, titleArgs...)
 	p.Data = data
+	if p.Agent != nil && livePages[name] {
+		p.Live, p.LiveInterval = h.liveToken(c), h.livePollMillis()
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("render page %s: %w", name, err)
@@ -158,16 +169,18 @@ func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
 			{"outbox", "/outbox", "nav.outbox"},
 			{"intake", "/intake", "nav.intake"},
 			{"assets", "/assets", "nav.assets"},
+			{"overdue", "/overdue", "nav.overdue"},
 		}
 		if h.ResellerInbox != nil {
 			items = append(items, struct{ key, url, label string }{"reseller", "/reseller", "nav.reseller"})
 		}
-		if p.Agent.Role == models.RoleAdmin {
-			items = append(items, struct{ key, url, label string }{"rules", "/admin/rules", "nav.rules"})
-		}
 		for _, it := range items {
 			p.Nav = append(p.Nav, navItem{URL: it.url, Label: h.Catalog.T(lang, it.label), Current: it.key == navKey})
 		}
+		if p.Agent.Role == models.RoleAdmin {
+			p.AdminNav = h.adminNavItems(lang, navKey)
+		}
+		p.Shortcuts = h.shortcuts(lang)
 		p.IntakeAlert = h.intakeAlert(c, lang)
 	}
 	for _, code := range templates.Languages {

@@ -29,10 +29,9 @@ func samplePages() map[string]any {
 		Status: badge{"status-new", "Ny"}, Category: badge{"category-hardware", "Maskinvara"},
 		Priority: badge{"priority-normal", "Normal"}, Assignee: "Anna", Serial: "PF2ABC12", Updated: at}
 	return map[string]any{
-		"login": loginData{Email: "anna@desk.test", Next: "/tickets/1001", Error: "Fel e-postadress eller lösenord."},
-		"error": errorData{Status: 400, Message: "Uppgifterna var inte giltiga.", Details: []string{"Skriv en text."}},
-		"tickets": ticketListData{Tabs: tabs, Status: "new", Q: "skärm", Serial: "pf-2abc12",
-			Categories: []option{{Value: "hardware", Label: "Maskinvara", Selected: true}}, Rows: []ticketRow{row}, Pager: pg},
+		"login":   loginData{Email: "anna@desk.test", Next: "/tickets/1001", Error: "Fel e-postadress eller lösenord."},
+		"error":   errorData{Status: 400, Message: "Uppgifterna var inte giltiga.", Details: []string{"Skriv en text."}},
+		"tickets": sampleTicketList(tabs, row, pg), // ticketlist_test.go
 		"ticket": ticketPageData{
 			ticketRow: row, RequesterDept: "Ekonomi", FaultMatches: "flimrar", Created: at, SLADue: &at,
 			Messages: []messageItem{
@@ -45,7 +44,8 @@ func samplePages() map[string]any {
 			},
 			Asset: &card, Suggestions: []assetCard{card}, AssetURL: "/assets/PF2ABC12", SwapURL: "/assets/PF2ABC12?ticket=1001#swap",
 			OtherSerials:  []serialChoice{{assetCard: card, Found: "PF2ABCI2", Near: true, URL: "/assets/PF2ABC12"}},
-			VendorCase:    &vendorCaseItem{Vendor: "Atea", State: "Skickat", CaseRef: "ATEA-123", Forwarded: &at, Received: &at},
+			Vendor:        sampleVendorPanel(at),
+			Canned:        cannedPicker{ManageURL: "/canned", Options: []option{{Value: "", Label: "—"}, {Value: "3", Label: "Lånedator", Selected: true}}},
 			Audit:         []auditItem{{At: at, Actor: "anna@desk.test", Field: "status", Old: "Ny", New: "Öppen"}},
 			StatusOptions: []option{{Value: "new", Label: "Ny", Selected: true}}, ReplyStatuses: []option{{Value: "pending", Label: "Väntar", Selected: true}},
 			AgentOptions: []option{{Value: "", Label: "Ingen"}, {Value: "1", Label: "Anna", Selected: true}},
@@ -72,8 +72,17 @@ func samplePages() map[string]any {
 			Errors: []string{"Ange antingen ett slutdatum eller ett antal månader."}, Form: assetForms{EndsOn: "2027-01-01", NewSerial: "PF9NEW02", Ticket: "1001"}},
 		"reseller": resellerData{Mails: []resellerItem{{From: "helpdesk@desk.test", To: "service@atea.test", Subject: "Garantiärende", Text: "Hej", At: at}}},
 
+		// Reseller case, overdue, public status and canned replies: the
+		// samples are in vendor_test.go.
+		"forward_preview": sampleForwardPreview(), "status_public": samplePublicStatus(at), "overdue": sampleOverdue(at),
+		"canned": sampleCannedList(at), "canned_form": sampleCannedForm(), "canned_delete": cannedDeleteData{Title: "Lånedator",
+			Preview: "Hej {{name}}", Action: "/canned/3/delete", CancelURL: "/canned"},
+
 		// Routing rules: the samples are in rules_test.go.
 		"rules": sampleRules(), "rules_form": sampleRuleForm(), "rules_delete": sampleRuleDelete(), "rules_test": sampleRuleTest(),
+
+		// Admin pages and help: the samples are in admin_samples_test.go.
+		"admin_agents": sampleAdminAgents(), "admin_vendors": sampleAdminVendors(), "admin_mailbox": sampleAdminMailbox(), "help": sampleHelp(),
 	}
 }
 

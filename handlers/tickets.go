@@ -18,16 +18,6 @@ import (
 // home sends agents to the ticket list.
 func (h *handler) home(c echo.Context) error { return redirect(c, "/tickets") }
 
-// ticketListData is the ticket list page.
-type ticketListData struct {
-	Tabs       []tab
-	Status     string
-	Q, Serial  string
-	Categories []option
-	Rows       []ticketRow
-	Pager      pager
-}
-
 type ticketRow struct {
 	Number                   int64
 	URL, Subject             string
@@ -36,57 +26,6 @@ type ticketRow struct {
 	Priority                 badge
 	Assignee, Serial         string
 	Updated                  time.Time
-}
-
-// ticketFilter reads the list filters shared by the page and the API; the
-// desk checks the status and category.
-func ticketFilter(c echo.Context) models.TicketFilter {
-	return models.TicketFilter{
-		Status:   strings.TrimSpace(c.QueryParam("status")),
-		Category: strings.TrimSpace(c.QueryParam("category")),
-		Q:        strings.TrimSpace(c.QueryParam("q")),
-		Serial:   normalizeSerial(c.QueryParam("serial")),
-	}
-}
-
-// ticketList shows tickets with status tabs, filters, search and pages.
-func (h *handler) ticketList(c echo.Context) error {
-	ctx, lang := c.Request().Context(), h.lang(c)
-	f := ticketFilter(c)
-	page, offset, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	f.Limit, f.Offset = pageSize, offset
-	tickets, total, err := h.Desk.ListTickets(ctx, f)
-	if err != nil {
-		return err
-	}
-	counts, err := h.Store.CountByStatus(ctx)
-	if err != nil {
-		return err
-	}
-	u := c.Request().URL
-	q := u.Query()
-	var all int64
-	for _, n := range counts {
-		all += n
-	}
-	d := ticketListData{
-		Status: f.Status, Q: f.Q, Serial: c.QueryParam("serial"),
-		Categories: h.options(lang, "category.", models.Categories, f.Category),
-		Tabs: []tab{{URL: withQuery("/tickets", q, "status", ""), Label: h.Catalog.T(lang, "tickets.all"),
-			Count: all, Current: f.Status == ""}},
-	}
-	for _, s := range models.Statuses {
-		d.Tabs = append(d.Tabs, tab{URL: withQuery("/tickets", q, "status", s), Label: h.label(lang, "status.", s),
-			Count: counts[s], Current: f.Status == s})
-	}
-	for i := range tickets {
-		d.Rows = append(d.Rows, h.ticketRow(lang, &tickets[i]))
-	}
-	d.Pager = makePager(u, page, len(tickets), total)
-	return h.render(c, http.StatusOK, "tickets", "tickets", "tickets.title", d)
 }
 
 func (h *handler) ticketRow(lang string, t *models.Ticket) ticketRow {
@@ -120,7 +59,6 @@ type ticketPageData struct {
 	Messages      []messageItem
 	Asset         *assetCard
 	Suggestions   []assetCard
-	VendorCase    *vendorCaseItem
 	Audit         []auditItem
 	StatusOptions []option // status change, current status selected
 	ReplyStatuses []option // status after a reply, "pending" selected
@@ -135,6 +73,12 @@ type ticketPageData struct {
 	AssetURL, SwapURL string
 	// Routing says why the rules routed the ticket as they did (rules.go).
 	Routing *routingCard
+	// Related is the related-tickets card with the link and merge forms (admin_merge.go).
+	Related *relatedCard
+	// Vendor is the reseller case card and Canned the reply form's canned
+	// replies (vendor_case.go, canned.go).
+	Vendor vendorPanel
+	Canned cannedPicker
 }
 
 // messageItem is one entry of the conversation. Class tells the kinds apart
@@ -164,11 +108,6 @@ type deliveryItem struct {
 	SentAt    *time.Time
 }
 
-type vendorCaseItem struct {
-	Vendor, State, CaseRef                  string
-	Forwarded, Received, Repaired, Returned *time.Time
-}
-
 type auditItem struct {
 	At                     time.Time
 	Actor, Field, Old, New string
@@ -178,6 +117,7 @@ type auditItem struct {
 type ticketForm struct {
 	errors              []string
 	reply, note, serial string
+	vendorCase          caseFormInput
 }
 
 // ticketPage shows one ticket with its conversation and actions.
@@ -200,6 +140,12 @@ func (h *handler) renderTicket(c echo.Context, status int, number int64, form ti
 		return err
 	}
 	if d.Routing, err = h.routingCardOf(c, v.Ticket); err != nil {
+		return err
+	}
+	if d.Related, err = h.relatedCardOf(c, v.Ticket); err != nil {
+		return err
+	}
+	if err := h.ticketVendorExtras(c, v, &d, form); err != nil {
 		return err
 	}
 	return h.render(c, status, "ticket", "tickets", "ticket.title", d, v.Ticket.Number, v.Ticket.Subject)
@@ -233,12 +179,6 @@ func (h *handler) ticketPageData(lang string, v *desk.TicketView, now time.Time)
 	}
 	for i := range v.Suggestions {
 		d.Suggestions = append(d.Suggestions, h.assetCard(lang, &v.Suggestions[i], now))
-	}
-	if vc := v.VendorCase; vc != nil {
-		d.VendorCase = &vendorCaseItem{
-			Vendor: vc.Vendor.Name, State: h.label(lang, "case_state.", vc.State), CaseRef: vc.CaseRef,
-			Forwarded: vc.ForwardedAt, Received: vc.ReceivedAt, Repaired: vc.RepairedAt, Returned: vc.ReturnedAt,
-		}
 	}
 	for _, e := range v.Audit {
 		item := auditItem{At: e.At, Actor: e.Actor, Field: h.label(lang, "audit_field.", e.Field), Old: e.Old, New: e.New}

@@ -79,13 +79,18 @@ func (s *Store) CreateAPIToken(ctx context.Context, agentID uint, label string) 
 	return plain, nil
 }
 
-// AgentByAPIToken returns the agent owning an unrevoked token.
+// AgentByAPIToken returns the agent owning an unrevoked token and records
+// when the token was used (at most once a minute).
 func (s *Store) AgentByAPIToken(ctx context.Context, plain string) (*Agent, error) {
 	var t APIToken
 	err := s.r.WithContext(ctx).Preload("Agent").
 		Where("token_hash = ? AND revoked_at IS NULL", HashToken(plain)).First(&t).Error
 	if err != nil {
 		return nil, notFound(err)
+	}
+	if err := s.noteTokenUse(ctx, &t, time.Now()); err != nil {
+		// Bookkeeping only: the request goes on.
+		s.log.Warn("record API token use", "token_id", t.ID, "err", err)
 	}
 	return &t.Agent, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,17 +14,6 @@ import (
 // firstTicketNumber is where ticket numbering starts, so numbers never look like
 // small counts in a subject line.
 const firstTicketNumber = 1001
-
-// TicketFilter selects tickets for a list.
-type TicketFilter struct {
-	Status     string // "" = every status
-	Category   string
-	Q          string // full-text query; a bare number also matches the ticket number
-	Serial     string // normalised serial of the linked asset
-	AssigneeID *uint
-	Limit      int
-	Offset     int
-}
 
 // CreateTicket assigns the next ticket number and inserts t.
 func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
@@ -64,50 +52,6 @@ func (s *Store) TicketByID(ctx context.Context, id uint) (*Ticket, error) {
 		return nil, notFound(err)
 	}
 	return &t, nil
-}
-
-// ListTickets returns one page of tickets matching f, newest activity first, and the total count.
-func (s *Store) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, int64, error) {
-	q := s.r.WithContext(ctx).Model(&Ticket{})
-	if f.Status != "" {
-		q = q.Where("tickets.status = ?", f.Status)
-	}
-	if f.Category != "" {
-		q = q.Where("tickets.category = ?", f.Category)
-	}
-	if f.AssigneeID != nil {
-		q = q.Where("tickets.assignee_id = ?", *f.AssigneeID)
-	}
-	if f.Serial != "" {
-		q = q.Where("tickets.asset_id IN (SELECT id FROM assets WHERE serial = ? OR UPPER(asset_tag) = ?)", f.Serial, f.Serial)
-	}
-	if qs := strings.TrimSpace(f.Q); qs != "" {
-		match := FTSQuery(qs)
-		n, numErr := strconv.ParseInt(strings.TrimPrefix(qs, "#"), 10, 64)
-		switch {
-		case numErr == nil && match != "":
-			q = q.Where("tickets.number = ? OR tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)", n, match)
-		case match != "":
-			q = q.Where("tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)", match)
-		default:
-			return nil, 0, nil
-		}
-	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count tickets: %w", err)
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	var out []Ticket
-	err := q.Preload("Requester").Preload("Assignee").Preload("Asset").
-		Order("tickets.updated_at DESC, tickets.id DESC").Limit(limit).Offset(max(f.Offset, 0)).Find(&out).Error
-	if err != nil {
-		return nil, 0, fmt.Errorf("list tickets: %w", err)
-	}
-	return out, total, nil
 }
 
 // CountByStatus returns how many tickets are in each status.

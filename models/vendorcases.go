@@ -86,10 +86,10 @@ func (s *Store) TicketsByIDs(ctx context.Context, ids []uint) (map[uint]Ticket, 
 // clock is running (not paused, not in one of pausedStatuses) and which are
 // not resolved or closed; the most overdue first.
 func (s *Store) SLABreached(ctx context.Context, now time.Time, pausedStatuses []string) ([]Ticket, error) {
-	excluded := append([]string{StatusResolved, StatusClosed}, pausedStatuses...)
+	// The ticket list's overdue view filters by the same rule (SLARule).
+	rule := SLARule{Now: now, PausedStatuses: pausedStatuses}
 	var out []Ticket
-	err := s.r.WithContext(ctx).Preload("Requester").Preload("Asset.Vendor").Preload("Assignee").
-		Where("sla_due_at IS NOT NULL AND sla_due_at < ? AND sla_paused_at IS NULL AND status NOT IN ?", now.UTC(), excluded).
+	err := rule.where(s.r.WithContext(ctx).Preload("Requester").Preload("Asset.Vendor").Preload("Assignee")).
 		Order("sla_due_at, id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list overdue tickets: %w", err)

@@ -1,0 +1,426 @@
+// Command benchdesk measures the ticket list, a ticket page and a search
+// against a realistic database: it seeds a SQLite file with 100 000 tickets
+// and 500 000 messages (raw SQL in large transactions, full-text rows
+// included), serves the real router, and runs each page with 50 concurrent
+// clients next to /healthz as a baseline, printing p50/p99 per page.
+//
+//	go run -tags sqlite_fts5 ./internal/benchdesk                 # seed in a temp dir, measure
+//	go run -tags sqlite_fts5 ./internal/benchdesk -db /tmp/wd.db  # keep (and reuse) the database
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the driver gorm.io/driver/sqlite uses; registered as "sqlite3"
+
+	"warrantydesk/desk"
+	"warrantydesk/handlers"
+	"warrantydesk/mailout"
+	"warrantydesk/models"
+	"warrantydesk/templates"
+)
+
+const (
+	agentEmail    = "bench@desk.test"
+	agentPassword = "bench password 123"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchdesk:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	db               string
+	tickets, perTick int
+	clients          int
+	requests         int
+	cpuProfile       string
+}
+
+func run() error {
+	var cfg config
+	flag.StringVar(&cfg.db, "db", "", "SQLite file to seed (reused when it exists); default: a temp file")
+	flag.IntVar(&cfg.tickets, "tickets", 100_000, "tickets to seed")
+	flag.IntVar(&cfg.perTick, "messages", 5, "messages per ticket")
+	flag.IntVar(&cfg.clients, "clients", 50, "concurrent clients")
+	flag.IntVar(&cfg.requests, "requests", 2000, "requests per page")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measuring phase here")
+	flag.Parse()
+	ctx := context.Background()
+	if cfg.db == "" {
+		dir, err := os.MkdirTemp("", "benchdesk")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.db = filepath.Join(dir, "wd.db")
+	}
+	_, statErr := os.Stat(cfg.db)
+	fresh := errors.Is(statErr, os.ErrNotExist)
+
+	store, err := models.Open(ctx, models.Options{DSN: cfg.db})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	cat, err := templates.LoadCatalog()
+	if err != nil {
+		return err
+	}
+	mailTemplates, err := templates.LoadMailTemplates()
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.DiscardHandler)
+	d := desk.New(store, mailout.NewIDSigner([]byte("bench"), "desk.test"), mailTemplates, cat,
+		desk.Options{Address: mail.Address{Name: "IT", Address: "helpdesk@desk.test"}, Location: loc}, logger, nil)
+	if fresh {
+		if _, err := d.CreateAgent(ctx, agentEmail, "Bench Agent", models.RoleAgent, agentPassword); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := seed(cfg); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		fmt.Printf("seeded %d tickets, %d messages in %s\n", cfg.tickets, cfg.tickets*cfg.perTick, time.Since(start).Round(time.Millisecond))
+	}
+	if fi, err := os.Stat(cfg.db); err == nil {
+		fmt.Printf("database %s: %d MB\n", cfg.db, fi.Size()>>20)
+	}
+	e, err := handlers.New(handlers.Deps{Desk: d, Store: store, Catalog: cat, Logger: logger, DefaultLanguage: "sv"})
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	client, err := login(srv.URL)
+	if err != nil {
+		return err
+	}
+	if cfg.cpuProfile != "" {
+		stop, err := startProfile(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	maxNumber := 1000 + cfg.tickets
+	pages := []struct {
+		name string
+		path func(r *rand.Rand) string
+	}{
+		{"/healthz (baseline)", func(*rand.Rand) string { return "/healthz" }},
+		{"list: default view, page 1", func(*rand.Rand) string { return "/tickets" }},
+		{"list: mine", func(*rand.Rand) string { return "/tickets?view=mine" }},
+		{"list: overdue", func(*rand.Rand) string { return "/tickets?view=overdue" }},
+		{"list: status+category, page 20", func(r *rand.Rand) string { return "/tickets?status=closed&category=hardware&page=20" }},
+		{"ticket page", func(r *rand.Rand) string { return "/tickets/" + strconv.Itoa(1001+r.IntN(maxNumber-1000)) }},
+		{"search (page, ranked, snippets)", func(r *rand.Rand) string {
+			return "/tickets?q=" + url.QueryEscape(searchTerms[r.IntN(len(searchTerms))])
+		}},
+		{"search: ticket number", func(r *rand.Rand) string { return "/tickets?q=%23" + strconv.Itoa(1001+r.IntN(maxNumber-1000)) }},
+	}
+	// Warm the caches (SQLite pages, templates) once.
+	for _, p := range pages {
+		if _, err := get(client, srv.URL+p.path(rand.New(rand.NewPCG(1, 2)))); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	fmt.Printf("\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d\n\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\terrors\t")
+	for _, p := range pages {
+		st := measure(client, srv.URL, cfg, p.path)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, st.errors)
+	}
+	return tw.Flush()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+type stats struct {
+	p50, p99, max time.Duration
+	rps           float64
+	errors        int
+}
+
+// measure runs cfg.requests GETs of path over cfg.clients goroutines.
+func measure(client *http.Client, base string, cfg config, path func(*rand.Rand) string) stats {
+	var (
+		mu    sync.Mutex
+		lat   []time.Duration
+		errs  int
+		wg    sync.WaitGroup
+		next  = make(chan int)
+		start = time.Now()
+	)
+	for w := range cfg.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for range next {
+				t0 := time.Now()
+				_, err := get(client, base+path(r))
+				d := time.Since(t0)
+				mu.Lock()
+				lat = append(lat, d)
+				if err != nil {
+					errs++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range cfg.requests {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))] }
+	return stats{p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(len(lat)) / elapsed.Seconds(), errors: errs}
+}
+
+func get(client *http.Client, u string) (int, error) {
+	res, err := client.Get(u)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	n, err := io.Copy(io.Discard, res.Body)
+	if err != nil {
+		return 0, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", u, res.Status)
+	}
+	return int(n), nil
+}
+
+var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// login signs the bench agent in through the form and returns a client
+// that keeps the session (shared by every simulated client).
+func login(base string) (*http.Client, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 100},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Get(base + "/login")
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	m := csrfRe.FindSubmatch(body)
+	if m == nil {
+		return nil, errors.New("login page has no CSRF field")
+	}
+	res, err = client.PostForm(base+"/login", url.Values{"email": {agentEmail}, "password": {agentPassword}, "_csrf": {string(m[1])}})
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		return nil, fmt.Errorf("login: %s", res.Status)
+	}
+	return client, nil
+}
+
+// Seeding.
+
+var (
+	searchTerms = []string{"skarm", "skärm", "batteri", "tangentbord", "lösenord", "laddare", "flimrar", "keyboard", "outlook", "teams"}
+	subjects    = []string{"Skärmen flimrar", "Batteriet laddar inte", "Tangentbordet fungerar inte", "Glömt lösenordet",
+		"Teams kraschar", "Outlook startar inte", "Laddaren är trasig", "Datorn är långsam", "Screen is broken",
+		"Keyboard missing keys", "Cannot log in", "Printer jams", "Fläkten låter", "Wifi tappar anslutningen"}
+	words = strings.Fields(`hej jag har problem med min dator skärmen flimrar och batteriet laddar inte
+		tangentbordet saknar tangenter lösenordet fungerar inte längre outlook teams kraschar varje morgon
+		the screen is cracked keyboard battery charger fan noise laptop slow please help thanks regards
+		skolan kontoret ekonomi vården ärendet garantin serienummer modell leverans reparation`)
+	departments = []string{"Ekonomi", "Skola Norr", "Skola Syd", "Vården", "IT", "HR", "Kultur", "Teknik", "Bibliotek", "Miljö"}
+	statuses    = []string{"closed", "closed", "closed", "closed", "resolved", "resolved", "open", "open", "new", "pending", "at_vendor"}
+	categories  = []string{"hardware", "hardware", "software", "account", "other"}
+	priorities  = []string{"low", "normal", "normal", "normal", "high", "urgent"}
+)
+
+func sentence(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(words[r.IntN(len(words))])
+	}
+	return b.String()
+}
+
+// seed fills the database with raw SQL in transactions of batch rows;
+// ticket_fts rows are written with their tickets, as IndexTicket would.
+func seed(cfg config) error {
+	db, err := sql.Open("sqlite3", "file:"+cfg.db+"?_journal_mode=WAL&_synchronous=OFF&_foreign_keys=off&_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	r := rand.New(rand.NewPCG(42, 42))
+	now := time.Now().UTC()
+	const requesters, assets, agents = 3000, 20_000, 8
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	exec := func(q string, args ...any) {
+		if err == nil {
+			_, err = tx.Exec(q, args...)
+		}
+	}
+	for i := range agents {
+		exec("INSERT INTO agents(email, name, role, password_hash, created_at, updated_at) VALUES (?, ?, 'agent', 'x', ?, ?)",
+			fmt.Sprintf("agent%d@desk.test", i), fmt.Sprintf("Agent %d", i), now, now)
+	}
+	exec("INSERT INTO vendors(name, email, warranty_months, turnaround_days, auto_forward, created_at, updated_at) VALUES ('Atea', 'service@atea.test', 36, 10, 1, ?, ?), ('Dustin', 'rma@dustin.test', 24, 10, 0, ?, ?)", now, now, now, now)
+	for i := range requesters {
+		exec("INSERT INTO requesters(email, name, department, language, created_at, updated_at) VALUES (?, ?, ?, 'sv', ?, ?)",
+			fmt.Sprintf("user%d@kommun.test", i), fmt.Sprintf("Användare %d", i), departments[i%len(departments)], now, now)
+	}
+	for i := range assets {
+		delivered := now.AddDate(0, 0, -r.IntN(5*365))
+		ends := delivered.AddDate(3, 0, -1)
+		exec("INSERT INTO assets(serial, asset_tag, model, manufacturer, vendor_id, delivered_on, warranty_months, assigned_to, department, state, created_at, updated_at, warranty_ends_on_effective) VALUES (?, ?, 'ThinkPad T14', 'Lenovo', ?, ?, 0, ?, ?, 'in_use', ?, ?, ?)",
+			fmt.Sprintf("PF%08d", i), fmt.Sprintf("IT-%05d", i), 1+i%2, delivered, fmt.Sprintf("user%d@kommun.test", i%requesters),
+			departments[i%len(departments)], now, now, ends.Format("2006-01-02"))
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return err
+	}
+	var agentIDs []int64
+	rows, err := db.Query("SELECT id FROM agents")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		agentIDs = append(agentIDs, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	const batch = 5000
+	for startN := 0; startN < cfg.tickets; startN += batch {
+		if err := seedBatch(db, r, cfg, startN, min(batch, cfg.tickets-startN), requesters, assets, agentIDs, now); err != nil {
+			return err
+		}
+	}
+	_, err = db.Exec("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+func seedBatch(db *sql.DB, r *rand.Rand, cfg config, from, n, requesters, assets int, agentIDs []int64, now time.Time) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	ticketStmt, err := tx.Prepare(`INSERT INTO tickets(id, number, subject, requester_id, status, priority, category, language, asset_id,
+		assignee_id, sla_due_at, resolved_at, created_at, updated_at, sla_paused_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'sv', ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	msgStmt, err := tx.Prepare(`INSERT INTO messages(ticket_id, direction, kind, from_name, from_email, subject, text, auto_class, created_at)
+		VALUES (?, ?, 'email', ?, ?, ?, ?, 'personal', ?)`)
+	if err != nil {
+		return err
+	}
+	ftsStmt, err := tx.Prepare("INSERT INTO ticket_fts(rowid, subject, body, requester, serial) VALUES (?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	for i := from; i < from+n; i++ {
+		id := int64(i + 1)
+		created := now.Add(-time.Duration(cfg.tickets-i) * 15 * time.Minute) // ~3 years, oldest first
+		updated := created.Add(time.Duration(r.IntN(72)) * time.Hour)
+		subject := subjects[r.IntN(len(subjects))]
+		req := r.IntN(requesters)
+		status := statuses[r.IntN(len(statuses))]
+		var assetID, assigneeID, resolved, paused any
+		serial := ""
+		if r.IntN(10) < 4 {
+			a := r.IntN(assets)
+			assetID, serial = a+1, fmt.Sprintf("PF%08d IT-%05d", a, a)
+		}
+		if r.IntN(3) > 0 {
+			assigneeID = agentIDs[r.IntN(len(agentIDs))]
+		}
+		due := created.Add(24 * time.Hour)
+		if status == "resolved" || status == "closed" {
+			resolved = updated
+		}
+		if status == "at_vendor" {
+			paused = updated
+		}
+		if _, err := ticketStmt.Exec(id, 1001+i, subject, req+1, status, priorities[r.IntN(len(priorities))],
+			categories[r.IntN(len(categories))], assetID, assigneeID, due, resolved, created, updated, paused); err != nil {
+			return fmt.Errorf("ticket %d: %w", 1001+i, err)
+		}
+		texts := make([]string, cfg.perTick)
+		for m := range cfg.perTick {
+			dir := "in"
+			if m%2 == 1 {
+				dir = "out"
+			}
+			texts[m] = sentence(r, 30+r.IntN(40))
+			if _, err := msgStmt.Exec(id, dir, fmt.Sprintf("Användare %d", req), fmt.Sprintf("user%d@kommun.test", req),
+				subject, texts[m], created.Add(time.Duration(m)*time.Hour)); err != nil {
+				return err
+			}
+		}
+		if _, err := ftsStmt.Exec(id, subject, strings.Join(texts, "\n"), fmt.Sprintf("Användare %d user%d@kommun.test", req, req), serial); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,49 @@
+package models
+
+import (
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// viewMigrations are the schema changes of the ticket list's views, filters
+// and search (versions 50–59). Plain SQL, so that a later struct change
+// never changes what an old migration does.
+var viewMigrations = []migration{
+	{50, "ticket views: list indexes, saved views", migrateTicketViews},
+}
+
+// migrateTicketViews adds the indexes of the list's hot orderings and
+// filters, and the saved_views table. Every statement is idempotent.
+func migrateTicketViews(tx *gorm.DB) error {
+	for _, q := range []string{
+		`CREATE TABLE IF NOT EXISTS saved_views (
+			id integer PRIMARY KEY AUTOINCREMENT,
+			agent_id integer NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+			name varchar(80) NOT NULL,
+			query varchar(1000) NOT NULL,
+			created_at datetime,
+			updated_at datetime)`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS idx_saved_views_agent_name ON saved_views(agent_id, name)`,
+		// "All", newest activity first (the default list); the rowid (id)
+		// is the index's implicit last column, so ties stay ordered.
+		`CREATE INDEX IF NOT EXISTS idx_tickets_updated ON tickets(updated_at)`,
+		`CREATE INDEX IF NOT EXISTS idx_tickets_created ON tickets(created_at)`,
+		// The view counts (grouped by status and assignee) walk this index alone.
+		`CREATE INDEX IF NOT EXISTS idx_tickets_status_assignee ON tickets(status, assignee_id)`,
+		// "Mine" and "unassigned": assignee, open statuses, newest first.
+		`CREATE INDEX IF NOT EXISTS idx_tickets_assignee_status_updated ON tickets(assignee_id, status, updated_at)`,
+		// "Overdue": running statuses, due before now.
+		`CREATE INDEX IF NOT EXISTS idx_tickets_status_sla ON tickets(status, sla_due_at)`,
+		`CREATE INDEX IF NOT EXISTS idx_tickets_sla_due ON tickets(sla_due_at)`,
+		`CREATE INDEX IF NOT EXISTS idx_tickets_priority_rank ON tickets(` + priorityRankSQL + `, updated_at)`,
+		`CREATE INDEX IF NOT EXISTS idx_tickets_priority ON tickets(priority)`,
+		`CREATE INDEX IF NOT EXISTS idx_requesters_department ON requesters(department)`,
+		`CREATE INDEX IF NOT EXISTS idx_assets_department ON assets(department)`,
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return fmt.Errorf("%.60s: %w", q, err)
+		}
+	}
+	return nil
+}

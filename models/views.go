@@ -1,0 +1,403 @@
+package models
+
+// The ticket list's queries: filters, sorting, pages, ranked full-text search
+// with snippets, and the cheap grouped counts behind the list's views.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Sort keys of the ticket list.
+const (
+	SortUpdated   = "updated"
+	SortCreated   = "created"
+	SortNumber    = "number"
+	SortPriority  = "priority"
+	SortSLA       = "sla"
+	SortRelevance = "relevance" // only with a search; the best match first
+)
+
+// SortKeys lists the sort keys the list offers (relevance only with a search).
+var SortKeys = []string{SortUpdated, SortCreated, SortNumber, SortPriority, SortSLA, SortRelevance}
+
+// Snippet markers: FTS5 wraps every matched term of a snippet in these
+// private-use characters, which the web layer turns into <mark> after
+// escaping the text (see TicketHit.Snippet).
+const (
+	SnippetStart = "\ue000"
+	SnippetEnd   = "\ue001"
+)
+
+// priorityRankSQL orders priorities (urgent highest). It is written exactly
+// as idx_tickets_priority_rank indexes it, so that sorting by priority reads
+// the index rather than sorting every ticket.
+const priorityRankSQL = "(CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)"
+
+// bm25Weights weigh the ticket_fts columns (subject, body, requester,
+// serial) for ranking: a word in the subject counts ten times one in the body.
+const bm25Weights = "10.0, 1.0, 4.0, 6.0"
+
+// SLARule selects the tickets whose SLA is breached at Now: due before Now,
+// the clock running (not paused, not in one of PausedStatuses) and not
+// resolved or closed. The desk owns the rule's statuses (desk.Overdue).
+type SLARule struct {
+	Now            time.Time
+	PausedStatuses []string
+}
+
+// runningStatuses are the statuses in which the SLA clock of r runs.
+func (r *SLARule) runningStatuses() []string {
+	var out []string
+	for _, st := range Statuses {
+		if st == StatusResolved || st == StatusClosed {
+			continue
+		}
+		paused := false
+		for _, p := range r.PausedStatuses {
+			paused = paused || p == st
+		}
+		if !paused {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// where narrows q to the breached tickets. The status list is positive (IN,
+// not NOT IN) so that idx_tickets_status_sla answers it.
+func (r *SLARule) where(q *gorm.DB) *gorm.DB {
+	return q.Where("tickets.status IN ? AND tickets.sla_due_at IS NOT NULL AND tickets.sla_due_at < ? AND tickets.sla_paused_at IS NULL",
+		r.runningStatuses(), r.Now.UTC())
+}
+
+// TicketFilter selects tickets for a list. Zero fields do not filter.
+type TicketFilter struct {
+	Status   string   // "" = every status
+	Statuses []string // any of these (a view); combined with Status
+	Category string
+	Priority string
+	Q        string // full-text query; a bare number (or #number) also matches the ticket number
+	Serial   string // normalised serial of the linked asset
+	// AssigneeID keeps the tickets of one agent; Unassigned those of nobody.
+	AssigneeID *uint
+	Unassigned bool
+	// VendorID keeps tickets whose device is that vendor's or that have a case at it.
+	VendorID *uint
+	// Department keeps tickets whose requester or device belongs to it.
+	Department string
+	// Warranty is WarrantyUnder, WarrantyExpired or WarrantyUnknown (no
+	// device, or a device whose warranty end is unknown), judged on Today.
+	Warranty string
+	Today    time.Time
+	// CreatedFrom (inclusive) and CreatedBefore (exclusive) bound created_at.
+	CreatedFrom, CreatedBefore *time.Time
+	// Overdue, when set, keeps only the tickets whose SLA it finds breached.
+	Overdue *SLARule
+	// Sort is one of SortKeys ("" = relevance with a search, else updated);
+	// Asc reverses the key's natural order (newest, highest, soonest due first).
+	Sort string
+	Asc  bool
+	// Limit (1–500, default 50) and Offset page the list.
+	Limit, Offset int
+	// CountCap, when > 0, stops counting at CountCap matches: TicketPage.Total
+	// is then at most CountCap and TotalCapped says there are more.
+	CountCap int64
+	// SkipCount leaves TicketPage.Total 0: the caller knows it (a view count).
+	SkipCount bool
+}
+
+// TicketHit is a listed ticket with its search snippet: raw text with every
+// matched term between SnippetStart and SnippetEnd ("" without a search).
+// The snippet is not HTML: escape it before showing it.
+type TicketHit struct {
+	Ticket
+	Snippet string
+}
+
+// TicketPage is one page of a ticket list.
+type TicketPage struct {
+	Items       []TicketHit
+	Total       int64
+	TotalCapped bool // Total is TicketFilter.CountCap and more tickets match
+}
+
+// errNoMatch means the search cannot match anything (only punctuation, say).
+var errNoMatch = errors.New("search matches nothing")
+
+// ListTickets returns one page of tickets matching f and the total count.
+func (s *Store) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, int64, error) {
+	p, err := s.TicketPage(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Ticket, len(p.Items))
+	for i := range p.Items {
+		out[i] = p.Items[i].Ticket
+	}
+	return out, p.Total, nil
+}
+
+// TicketPage returns one page of tickets matching f, sorted as f asks, with
+// search snippets and the (possibly capped) total.
+func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, error) {
+	build := func() (*gorm.DB, error) { return s.ticketQuery(ctx, &f) }
+	q, err := build()
+	if errors.Is(err, errNoMatch) {
+		return &TicketPage{}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	page := &TicketPage{}
+	if !f.SkipCount {
+		if f.CountCap > 0 {
+			capped, err := build()
+			if err != nil {
+				return nil, err
+			}
+			err = s.r.WithContext(ctx).Table("(?) AS capped", capped.Select("1").Limit(int(f.CountCap)+1)).Count(&page.Total).Error
+			if err != nil {
+				return nil, fmt.Errorf("count tickets: %w", err)
+			}
+			if page.Total > f.CountCap {
+				page.Total, page.TotalCapped = f.CountCap, true
+			}
+		} else if err := q.Count(&page.Total).Error; err != nil {
+			return nil, fmt.Errorf("count tickets: %w", err)
+		}
+		if q, err = build(); err != nil {
+			return nil, err
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var rows []Ticket
+	err = q.Select("tickets.*").Preload("Requester").Preload("Assignee").Preload("Asset").
+		Order(orderBy(&f)).Limit(limit).Offset(max(f.Offset, 0)).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	page.Items = make([]TicketHit, len(rows))
+	for i := range rows {
+		page.Items[i].Ticket = rows[i]
+	}
+	if match := FTSQuery(f.Q); match != "" && len(rows) > 0 {
+		if err := s.addSnippets(ctx, match, page.Items); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// ticketQuery builds the filtered query of f; it normalises f.Sort.
+func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter) (*gorm.DB, error) {
+	q := s.r.WithContext(ctx).Model(&Ticket{})
+	if f.Status != "" {
+		q = q.Where("tickets.status = ?", f.Status)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("tickets.status IN ?", f.Statuses)
+	}
+	if f.Category != "" {
+		q = q.Where("tickets.category = ?", f.Category)
+	}
+	if f.Priority != "" {
+		q = q.Where("tickets.priority = ?", f.Priority)
+	}
+	switch {
+	case f.AssigneeID != nil:
+		q = q.Where("tickets.assignee_id = ?", *f.AssigneeID)
+	case f.Unassigned:
+		q = q.Where("tickets.assignee_id IS NULL")
+	}
+	if f.Serial != "" {
+		q = q.Where("tickets.asset_id IN (SELECT id FROM assets WHERE serial = ? OR "+normTagSQL+" = ?)", f.Serial, f.Serial)
+	}
+	if f.VendorID != nil {
+		q = q.Where("(tickets.asset_id IN (SELECT id FROM assets WHERE vendor_id = ?) OR tickets.id IN (SELECT ticket_id FROM vendor_cases WHERE vendor_id = ?))",
+			*f.VendorID, *f.VendorID)
+	}
+	if f.Department != "" {
+		q = q.Where("(tickets.requester_id IN (SELECT id FROM requesters WHERE department = ?) OR tickets.asset_id IN (SELECT id FROM assets WHERE department = ?))",
+			f.Department, f.Department)
+	}
+	if f.Warranty != "" {
+		today := f.Today
+		if today.IsZero() {
+			today = time.Now().UTC()
+		}
+		assets, err := warrantyWhere(s.r.WithContext(ctx).Model(&Asset{}).Select("id"), f.Warranty, today)
+		if err != nil {
+			return nil, err
+		}
+		if f.Warranty == WarrantyUnknown {
+			q = q.Where("(tickets.asset_id IS NULL OR tickets.asset_id IN (?))", assets)
+		} else {
+			q = q.Where("tickets.asset_id IN (?)", assets)
+		}
+	}
+	if f.CreatedFrom != nil {
+		q = q.Where("tickets.created_at >= ?", f.CreatedFrom.UTC())
+	}
+	if f.CreatedBefore != nil {
+		q = q.Where("tickets.created_at < ?", f.CreatedBefore.UTC())
+	}
+	if f.Overdue != nil {
+		q = f.Overdue.where(q)
+	}
+	qs := strings.TrimSpace(f.Q)
+	if qs == "" {
+		if f.Sort == SortRelevance || f.Sort == "" {
+			f.Sort = SortUpdated
+		}
+		return q, nil
+	}
+	if f.Sort == "" {
+		f.Sort = SortRelevance
+	}
+	// Every match carries its bm25 rank (lower is better); the ticket whose
+	// number was typed ranks above every text match.
+	match := FTSQuery(qs)
+	number, numErr := strconv.ParseInt(strings.TrimPrefix(qs, "#"), 10, 64)
+	hits := "SELECT rowid AS hit_id, bm25(ticket_fts, " + bm25Weights + ") AS hit_rank FROM ticket_fts WHERE ticket_fts MATCH ?"
+	switch {
+	case numErr == nil && match != "":
+		q = q.Joins("JOIN (SELECT hit_id, MIN(hit_rank) AS hit_rank FROM ("+hits+
+			" UNION ALL SELECT id, -1e300 FROM tickets WHERE number = ?) GROUP BY hit_id) AS hits ON hits.hit_id = tickets.id", match, number)
+	case match != "":
+		q = q.Joins("JOIN ("+hits+") AS hits ON hits.hit_id = tickets.id", match)
+	default:
+		return nil, errNoMatch
+	}
+	return q, nil
+}
+
+// orderBy is the ORDER BY of f's sort, each ending on the ticket id so that
+// pages never overlap. The default direction of each key is the useful one:
+// newest, highest priority, soonest due first.
+func orderBy(f *TicketFilter) string {
+	desc := "DESC"
+	if f.Asc {
+		desc = "ASC"
+	}
+	switch f.Sort {
+	case SortCreated:
+		return "tickets.created_at " + desc + ", tickets.id " + desc
+	case SortNumber:
+		return "tickets.number " + desc
+	case SortPriority:
+		return priorityRankSQL + " " + desc + ", tickets.updated_at " + desc + ", tickets.id " + desc
+	case SortSLA:
+		// Soonest due first by default; tickets without an SLA always last.
+		asc := "ASC"
+		if f.Asc {
+			asc = "DESC"
+		}
+		return "tickets.sla_due_at IS NULL, tickets.sla_due_at " + asc + ", tickets.id " + asc
+	case SortRelevance:
+		if f.Asc {
+			return "hits.hit_rank DESC, tickets.id"
+		}
+		return "hits.hit_rank, tickets.updated_at DESC, tickets.id DESC"
+	}
+	return "tickets.updated_at " + desc + ", tickets.id " + desc
+}
+
+// addSnippets fills the snippets of hits: the best-matching passage of any
+// column, around a dozen words.
+func (s *Store) addSnippets(ctx context.Context, match string, hits []TicketHit) error {
+	ids := make([]uint, len(hits))
+	for i := range hits {
+		ids[i] = hits[i].ID
+	}
+	var rows []struct {
+		ID      uint
+		Snippet string
+	}
+	err := s.r.WithContext(ctx).Raw("SELECT rowid AS id, snippet(ticket_fts, -1, ?, ?, '…', 14) AS snippet FROM ticket_fts "+
+		"WHERE ticket_fts MATCH ? AND rowid IN ?", SnippetStart, SnippetEnd, match, ids).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("search snippets: %w", err)
+	}
+	byID := make(map[uint]string, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r.Snippet
+	}
+	for i := range hits {
+		hits[i].Snippet = byID[hits[i].ID]
+	}
+	return nil
+}
+
+// StatusAssigneeCount is how many tickets have one status and one assignee
+// (nil = nobody).
+type StatusAssigneeCount struct {
+	Status     string
+	AssigneeID *uint
+	N          int64
+}
+
+// ViewCounts returns the ticket counts behind the list's views in two
+// indexed queries, whatever the number of tickets: the tickets grouped by
+// status and assignee (a walk of idx_tickets_status_assignee, no table
+// reads), and the number breached under rule (a range of idx_tickets_status_sla).
+func (s *Store) ViewCounts(ctx context.Context, rule SLARule) ([]StatusAssigneeCount, int64, error) {
+	var groups []StatusAssigneeCount
+	err := s.r.WithContext(ctx).Model(&Ticket{}).Select("status, assignee_id, COUNT(*) AS n").
+		Group("status, assignee_id").Scan(&groups).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("count tickets by status and assignee: %w", err)
+	}
+	var overdue int64
+	if err := rule.where(s.r.WithContext(ctx).Model(&Ticket{})).Count(&overdue).Error; err != nil {
+		return nil, 0, fmt.Errorf("count overdue tickets: %w", err)
+	}
+	return groups, overdue, nil
+}
+
+// TicketDepartments lists the departments of requesters and devices, for
+// the list's department filter.
+func (s *Store) TicketDepartments(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.r.WithContext(ctx).Raw("SELECT department FROM requesters WHERE department <> '' " +
+		"UNION SELECT department FROM assets WHERE department <> '' ORDER BY 1").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list departments: %w", err)
+	}
+	return out, nil
+}
+
+// TicketsByNumbers loads tickets (without associations) by number, for a
+// bulk change; numbers that do not exist are left out.
+func (s *Store) TicketsByNumbers(ctx context.Context, numbers []int64) ([]Ticket, error) {
+	var out []Ticket
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	if err := s.r.WithContext(ctx).Where("number IN ?", numbers).Order("number").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("load tickets by number: %w", err)
+	}
+	return out, nil
+}
+
+// SetRequesterDepartment records which department a requester belongs to
+// (the list's department filter reads it).
+func (s *Store) SetRequesterDepartment(ctx context.Context, email, department string) error {
+	res := s.w.WithContext(ctx).Model(&Requester{}).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).
+		Update("department", strings.TrimSpace(department))
+	if res.Error != nil {
+		return fmt.Errorf("set department of %s: %w", email, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
