@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"warrantydesk/reports"
 )
 
 // Config is the whole configuration. Every key is documented in config.example.toml.
@@ -24,6 +26,7 @@ type Config struct {
 	SMTP     SMTPConfig     `toml:"smtp"`
 	Desk     DeskConfig     `toml:"desk"`
 	Vendors  []VendorConfig `toml:"vendors"`
+	Reports  reports.Config `toml:"reports"`
 }
 
 // ServerConfig is the web server.
@@ -115,6 +118,7 @@ func Defaults() Config {
 		SMTP: SMTPConfig{Port: 587, TLS: "starttls"},
 		Desk: DeskConfig{Address: "helpdesk@example.org", Name: "IT-helpdesk", Language: "sv",
 			Timezone: "Europe/Stockholm", AckLimitPerHour: 5},
+		Reports: reports.DefaultConfig(),
 	}
 }
 
@@ -236,6 +240,12 @@ func setFromString(f reflect.Value, s string) error {
 			return fmt.Errorf("not a boolean: %q", s)
 		}
 		f.SetBool(b)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("not a number: %q", s)
+		}
+		f.SetFloat(x)
 	case reflect.Int, reflect.Int64:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -344,6 +354,7 @@ func (c *Config) Validate() error {
 			bad(key+".turnaround_days", "%d is outside 0..365", v.TurnaroundDays)
 		}
 	}
+	errs = append(errs, c.Reports.Validate())
 	return errors.Join(errs...)
 }
 

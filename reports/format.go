@@ -37,15 +37,15 @@ type Cell struct {
 }
 
 // Text cells and numbers.
-func text(s string) Cell            { return Cell{Kind: KindText, Text: s} }
-func key(k string) Cell             { return Cell{Kind: KindText, Key: k} }
-func num(n int) Cell                { return Cell{Kind: KindInt, Value: float64(n)} }
-func dec(v float64) Cell            { return Cell{Kind: KindDec, Value: v} }
-func pct(v float64) Cell            { return Cell{Kind: KindPercent, Value: v} }
-func money(n int, cur string) Cell  { return Cell{Kind: KindMoney, Value: float64(n), Unit: cur} }
-func kg(v float64) Cell             { return Cell{Kind: KindKg, Value: v} }
-func date(t time.Time) Cell         { return Cell{Kind: KindDate, Time: t} }
-func none() Cell                    { return Cell{Kind: KindNone} }
+func text(s string) Cell           { return Cell{Kind: KindText, Text: s} }
+func key(k string) Cell            { return Cell{Kind: KindText, Key: k} }
+func num(n int) Cell               { return Cell{Kind: KindInt, Value: float64(n)} }
+func dec(v float64) Cell           { return Cell{Kind: KindDec, Value: v} }
+func pct(v float64) Cell           { return Cell{Kind: KindPercent, Value: v} }
+func money(n int, cur string) Cell { return Cell{Kind: KindMoney, Value: float64(n), Unit: cur} }
+func kg(v float64) Cell            { return Cell{Kind: KindKg, Value: v} }
+func date(t time.Time) Cell        { return Cell{Kind: KindDate, Time: t} }
+func none() Cell                   { return Cell{Kind: KindNone} }
 
 // decOr is dec(v), or no value when !ok.
 func decOr(v float64, ok bool) Cell {
@@ -155,12 +155,14 @@ func (l Localizer) csvValue(c Cell) string {
 }
 
 // WriteCSV writes t as CSV for a spreadsheet: UTF-8 with a byte order mark
-// (so Excel reads å, ä and ö), comma separated, translated column titles.
+// (so Excel reads å, ä and ö), comma separated, CRLF line ends (RFC
+// 4180), translated column titles.
 func WriteCSV(w io.Writer, t Table, l Localizer) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
+	cw.UseCRLF = true // RFC 4180
 	head := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		head[i] = l.T(c.Key)

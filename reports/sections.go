@@ -387,14 +387,14 @@ func (r *Report) impactSection() Section {
 }
 
 // summarySection is the one-page summary for management: the headline
-// figures of every report, two charts and the scorecard.
+// figures of the reuse, fleet and failure reports, two charts, the reseller
+// scorecard and the savings per model.
 func (r *Report) summarySection() Section {
 	s := Section{ID: SectionSummary}
-	imp, fail, fleet, dash := r.impactSection(), r.failuresSection(), r.fleetSection(), r.dashboardSection()
+	imp, fail, fleet := r.impactSection(), r.failuresSection(), r.fleetSection()
+	// Eight figures: two rows of four on paper.
 	s.Figures = append(s.Figures, imp.Figures...)
-	s.Figures = append(s.Figures, fleet.Figures[0], fleet.Figures[1])
-	s.Figures = append(s.Figures, fail.Figures[1], fail.Figures[2], fail.Figures[3])
-	s.Figures = append(s.Figures, dash.Figures[0], dash.Figures[1])
+	s.Figures = append(s.Figures, fleet.Figures[0], fail.Figures[1], fail.Figures[2], fail.Figures[3])
 	s.Charts = []Chart{fail.Charts[0], fail.Charts[2]}
 	vend := r.vendorsSection()
 	s.Tables = []Table{vend.Tables[0], imp.Tables[0]}

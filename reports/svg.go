@@ -80,7 +80,7 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Title is the chart's translated title.
+// TitleText is the chart's translated title.
 func (c Chart) TitleText(l Localizer) string {
 	args := make([]any, len(c.TitleArgs))
 	for i, a := range c.TitleArgs {
