@@ -80,12 +80,36 @@ type ListResult struct {
 	Asc  bool
 }
 
-// viewCountCache holds the grouped counts for ViewCountTTL.
+// viewCountCache holds the grouped counts for ViewCountTTL, and the
+// department choices for ListChoicesTTL.
 type viewCountCache struct {
 	mu      sync.Mutex
 	at      time.Time
 	groups  []models.StatusAssigneeCount
 	overdue int64
+
+	departmentsAt time.Time
+	departments   []string
+}
+
+// ListChoicesTTL is how long the department choices of the list's filter
+// are reused: collecting them reads every requester and device.
+const ListChoicesTTL = time.Minute
+
+// ListDepartments lists the departments of requesters and devices, for the
+// list's department filter (reused for ListChoicesTTL).
+func (s *Service) ListDepartments(ctx context.Context) ([]string, error) {
+	c := &s.views
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.departmentsAt.IsZero() || time.Since(c.departmentsAt) > ListChoicesTTL {
+		deps, err := s.store.TicketDepartments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.departments, c.departmentsAt = deps, time.Now()
+	}
+	return c.departments, nil
 }
 
 // slaRule is the Overdue rule at now, for the store.
@@ -139,7 +163,7 @@ func (s *Service) ViewCounts(ctx context.Context, actor *models.Agent) (map[stri
 // ForgetViewCounts makes the next ViewCounts count again.
 func (s *Service) ForgetViewCounts() {
 	s.views.mu.Lock()
-	s.views.at = time.Time{}
+	s.views.at, s.views.departmentsAt = time.Time{}, time.Time{}
 	s.views.mu.Unlock()
 }
 

@@ -76,6 +76,7 @@ func newEnv(t *testing.T) *env {
 		Metrics:          func(w io.Writer) { _, _ = io.WriteString(w, "warrantydesk_up 1\n") },
 		ResellerInbox:    func() []ResellerMail { return en.inbox },
 		OnIntakeRequeued: func() { en.requeued.Add(1) },
+		LivePollInterval: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -69,7 +69,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/tickets/:number/links", h.linkTicket, agent...)
 	e.POST("/tickets/:number/links/:other/delete", h.unlinkTicket, agent...)
 	e.GET("/help", h.helpPage, agent...)
-	e.GET("/api/ui/changes", h.uiChanges, agent...)
+	e.GET("/api/ui/changes", h.uiChanges, append(page[:len(page):len(page)], h.requireAgentJSON)...)
 
 	// Asset registry.
 	admin := append(agent[:len(agent):len(agent)], h.requireRegistryAdmin)

@@ -70,6 +70,7 @@ func samplePages() map[string]any {
 			Tickets:         []assetTicket{{Number: 1001, URL: "/tickets/1001", Subject: "Skärmen <b>", Status: badge{"status-new", "Ny"}, Created: at}},
 			Admin:           true, StateOptions: []option{{Value: "in_use", Label: "I bruk", Selected: true}},
 			Errors: []string{"Ange antingen ett slutdatum eller ett antal månader."}, Form: assetForms{EndsOn: "2027-01-01", NewSerial: "PF9NEW02", Ticket: "1001"}},
+		"reports":  sampleReports(), // reports_test.go
 		"reseller": resellerData{Mails: []resellerItem{{From: "helpdesk@desk.test", To: "service@atea.test", Subject: "Garantiärende", Text: "Hej", At: at}}},
 
 		// Reseller case, overdue, public status and canned replies: the

@@ -118,7 +118,7 @@ func (h *handler) ticketList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	departments, err := h.Store.TicketDepartments(ctx)
+	departments, err := h.Desk.ListDepartments(ctx)
 	if err != nil {
 		return err
 	}

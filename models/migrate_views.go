@@ -38,6 +38,13 @@ func migrateTicketViews(tx *gorm.DB) error {
 		`CREATE INDEX IF NOT EXISTS idx_tickets_sla_due ON tickets(sla_due_at)`,
 		`CREATE INDEX IF NOT EXISTS idx_tickets_priority_rank ON tickets(` + priorityRankSQL + `, updated_at)`,
 		`CREATE INDEX IF NOT EXISTS idx_tickets_priority ON tickets(priority)`,
+		// Status and category together, the commonest filter pair: counted
+		// and paged from the index.
+		`CREATE INDEX IF NOT EXISTS idx_tickets_status_category_updated ON tickets(status, category, updated_at)`,
+		// The ticket page's "devices of this requester" compares
+		// LOWER(assigned_to), which the plain index cannot answer (found
+		// profiling the ticket page at 100 000 tickets).
+		`CREATE INDEX IF NOT EXISTS idx_assets_assigned_lower ON assets(LOWER(assigned_to))`,
 		`CREATE INDEX IF NOT EXISTS idx_requesters_department ON requesters(department)`,
 		`CREATE INDEX IF NOT EXISTS idx_assets_department ON assets(department)`,
 	} {

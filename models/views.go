@@ -147,7 +147,7 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, int6
 // TicketPage returns one page of tickets matching f, sorted as f asks, with
 // search snippets and the (possibly capped) total.
 func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, error) {
-	build := func() (*gorm.DB, error) { return s.ticketQuery(ctx, &f) }
+	build := func() (*gorm.DB, error) { return s.ticketQuery(ctx, &f, false) }
 	q, err := build()
 	if errors.Is(err, errNoMatch) {
 		return &TicketPage{}, nil
@@ -157,7 +157,7 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 	page := &TicketPage{}
 	if !f.SkipCount {
 		if f.CountCap > 0 {
-			capped, err := build()
+			capped, err := s.ticketQuery(ctx, &f, true)
 			if err != nil {
 				return nil, err
 			}
@@ -168,11 +168,14 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 			if page.Total > f.CountCap {
 				page.Total, page.TotalCapped = f.CountCap, true
 			}
-		} else if err := q.Count(&page.Total).Error; err != nil {
-			return nil, fmt.Errorf("count tickets: %w", err)
-		}
-		if q, err = build(); err != nil {
-			return nil, err
+		} else {
+			counted, err := s.ticketQuery(ctx, &f, true)
+			if err != nil {
+				return nil, err
+			}
+			if err := counted.Count(&page.Total).Error; err != nil {
+				return nil, fmt.Errorf("count tickets: %w", err)
+			}
 		}
 	}
 	limit := f.Limit
@@ -197,8 +200,9 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 	return page, nil
 }
 
-// ticketQuery builds the filtered query of f; it normalises f.Sort.
-func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter) (*gorm.DB, error) {
+// ticketQuery builds the filtered query of f; it normalises f.Sort. A
+// query for counting skips the search ranking, which costs a bm25 per match.
+func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter, forCount bool) (*gorm.DB, error) {
 	q := s.r.WithContext(ctx).Model(&Ticket{})
 	if f.Status != "" {
 		q = q.Where("tickets.status = ?", f.Status)
@@ -267,7 +271,11 @@ func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter) (*gorm.DB, err
 	// number was typed ranks above every text match.
 	match := FTSQuery(qs)
 	number, numErr := strconv.ParseInt(strings.TrimPrefix(qs, "#"), 10, 64)
-	hits := "SELECT rowid AS hit_id, bm25(ticket_fts, " + bm25Weights + ") AS hit_rank FROM ticket_fts WHERE ticket_fts MATCH ?"
+	rank := "bm25(ticket_fts, " + bm25Weights + ")"
+	if forCount {
+		rank = "0"
+	}
+	hits := "SELECT rowid AS hit_id, " + rank + " AS hit_rank FROM ticket_fts WHERE ticket_fts MATCH ?"
 	switch {
 	case numErr == nil && match != "":
 		q = q.Joins("JOIN (SELECT hit_id, MIN(hit_rank) AS hit_rank FROM ("+hits+
@@ -296,10 +304,14 @@ func orderBy(f *TicketFilter) string {
 	case SortPriority:
 		return priorityRankSQL + " " + desc + ", tickets.updated_at " + desc + ", tickets.id " + desc
 	case SortSLA:
-		// Soonest due first by default; tickets without an SLA always last.
+		// Soonest due first by default; tickets without an SLA always last
+		// (the overdue filter has none, and its plain order reads an index).
 		asc := "ASC"
 		if f.Asc {
 			asc = "DESC"
+		}
+		if f.Overdue != nil {
+			return "tickets.sla_due_at " + asc + ", tickets.id " + asc
 		}
 		return "tickets.sla_due_at IS NULL, tickets.sla_due_at " + asc + ", tickets.id " + asc
 	case SortRelevance:

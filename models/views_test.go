@@ -43,7 +43,7 @@ func TestTicketListPlans(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.f
-			q, err := s.ticketQuery(ctx, &f)
+			q, err := s.ticketQuery(ctx, &f, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -104,6 +104,16 @@
     return true;
   }
 
+  // swallow is the key whose keypress must not reach the field a shortcut
+  // just focused (else "a" would pick the first agent starting with "a",
+  // and "r" would type an "r" into the reply).
+  var swallow = null;
+  document.addEventListener("keypress", function (ev) {
+    if (swallow !== null && ev.key === swallow) ev.preventDefault();
+    swallow = null;
+  }, true);
+  document.addEventListener("keyup", function () { swallow = null; }, true);
+
   document.addEventListener("keydown", function (ev) {
     if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === "Escape" && typing(ev.target)) {
@@ -138,26 +148,40 @@
       default:
         handled = focusField(ev.key);
     }
-    if (handled) ev.preventDefault();
+    if (handled) {
+      ev.preventDefault();
+      swallow = ev.key;
+    }
   });
 
   // ---- live refresh ---------------------------------------------------
+  // fieldState is what a form control holds: its value, or which options
+  // or boxes are chosen.
+  function fieldState(el) {
+    if (el.tagName === "SELECT") {
+      var chosen = [];
+      for (var j = 0; j < el.options.length; j++) chosen.push(el.options[j].selected ? 1 : 0);
+      return chosen.join("");
+    }
+    if (el.type === "checkbox" || el.type === "radio") return el.checked ? "1" : "0";
+    return el.value;
+  }
+
+  // initial holds every control's state when the page was loaded.
+  var initial = [];
+  function remember() {
+    var els = document.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < els.length; i++) {
+      if (els[i].type !== "hidden") initial.push([els[i], fieldState(els[i])]);
+    }
+  }
+
   // dirty reports whether the agent has typed or chosen something not yet
   // sent, or is typing right now.
   function dirty() {
     if (typing(document.activeElement)) return true;
-    var els = document.querySelectorAll("input, textarea, select");
-    for (var i = 0; i < els.length; i++) {
-      var el = els[i];
-      if (el.tagName === "SELECT") {
-        for (var j = 0; j < el.options.length; j++) {
-          if (el.options[j].selected !== el.options[j].defaultSelected) return true;
-        }
-      } else if (el.type === "checkbox" || el.type === "radio") {
-        if (el.checked !== el.defaultChecked) return true;
-      } else if (el.type !== "hidden" && el.value !== el.defaultValue) {
-        return true;
-      }
+    for (var i = 0; i < initial.length; i++) {
+      if (fieldState(initial[i][0]) !== initial[i][1]) return true;
     }
     return false;
   }
@@ -166,13 +190,14 @@
     var body = document.body;
     var since = body.getAttribute("data-live-since");
     if (!since || !window.fetch) return;
+    remember();
     var interval = parseInt(body.getAttribute("data-live-interval"), 10) || 10000;
     var banner = document.getElementById("live-banner");
     var changed = 0;
 
     function show(n) {
       if (!banner) return;
-      var text = n === 1 ? banner.getAttribute("data-one") : banner.getAttribute("data-many").replace("%d", n);
+      var text = n === 1 ? banner.getAttribute("data-text-one") : banner.getAttribute("data-text-many").replace("%d", n);
       banner.querySelector(".live-text").textContent = text;
       banner.hidden = false;
     }
