@@ -104,8 +104,9 @@ func (a *App) build(ctx context.Context) error {
 	a.Desk = desk.New(a.Store, a.IDs, mails, a.Catalog, desk.Options{
 		Address: mail.Address{Name: cfg.Desk.Name, Address: cfg.Desk.Address}, EnvelopeFrom: cfg.SMTP.From,
 		BaseURL: cfg.Server.BaseURL, VendorShareRequester: cfg.Desk.VendorShareRequester,
-		Language: cfg.Desk.Language,
-		Location: loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
+		RetentionMonths: cfg.Desk.RetentionMonths,
+		Language:        cfg.Desk.Language,
+		Location:        loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
 	}, a.Log, kick)
 	a.Processor = mailin.NewProcessor(a.Store, a.Desk, ClassifyOptions(cfg), a.Log)
 	if cfg.IMAP.Host != "" {

@@ -79,6 +79,8 @@ type DeskConfig struct {
 	AckLimitPerHour int `toml:"ack_limit_per_hour"`
 	// VendorShareRequester sends the requester's name and address to the vendor with a case.
 	VendorShareRequester bool `toml:"vendor_share_requester"`
+	// RetentionMonths erases personal data of tickets closed longer ago than this; 0 = keep.
+	RetentionMonths int `toml:"retention_months"`
 }
 
 // VendorConfig is one reseller.
@@ -326,6 +328,9 @@ func (c *Config) Validate() error {
 		if _, err := regexp.Compile(c.Desk.AssetTagPattern); err != nil {
 			bad("desk.asset_tag_pattern", "not a regular expression: %v", err)
 		}
+	}
+	if c.Desk.RetentionMonths < 0 || c.Desk.RetentionMonths > 600 {
+		bad("desk.retention_months", "%d is outside 0..600", c.Desk.RetentionMonths)
 	}
 	if c.Desk.AckLimitPerHour < 0 {
 		bad("desk.ack_limit_per_hour", "is negative")

@@ -162,7 +162,11 @@ func (s *Service) ScheduleOnce(ctx context.Context, now time.Time) error {
 		s.log.Info("vendor reminders queued", "count", n)
 	}
 	digestErr := s.SendWarrantyDigest(ctx, now)
-	return errors.Join(remindErr, digestErr)
+	var retentionErr error
+	if s.opt.RetentionMonths > 0 {
+		_, retentionErr = s.ApplyRetention(ctx, now, s.opt.RetentionMonths)
+	}
+	return errors.Join(remindErr, digestErr, retentionErr)
 }
 
 // RunSchedule runs ScheduleOnce now and then every interval (default 15

@@ -25,6 +25,9 @@ type Options struct {
 	AckLimitPerHour int
 	// ResponseSLA is how soon a new ticket should get its first answer.
 	ResponseSLA time.Duration
+	// RetentionMonths, when > 0, erases the personal data of tickets closed
+	// longer ago than this, on the schedule (GDPR storage limitation).
+	RetentionMonths int
 	// Now is the clock (tests set it).
 	Now func() time.Time
 	// VendorShareRequester lets mail to a reseller name the requester (name

