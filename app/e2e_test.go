@@ -325,6 +325,58 @@ func runWarrantyLoop(t *testing.T, srv mailServer) {
 	if n := len(d.capture.Messages()); n != 3 {
 		t.Errorf("%d mails sent, want 3 (no acknowledgement of automatic or vendor mail)", n)
 	}
+
+	// While the device is at the reseller our SLA clock is paused.
+	fault, _ = store.TicketByNumber(ctx, 1001)
+	if fault.SLAPausedAt == nil {
+		t.Error("SLA clock not paused while the ticket is at the vendor")
+	}
+	dueBefore := *fault.SLADueAt
+
+	// The reseller is late: the scheduled reminder goes out in the forward's thread.
+	late := time.Now().AddDate(0, 0, 11)
+	if n, err := d.app.Desk.RemindVendors(ctx, late); err != nil || n != 1 {
+		t.Fatalf("reminders: %d %v", n, err)
+	}
+	d.app.Outbox.Kick()
+	mails, err = d.capture.WaitFor(ctxTimeout(t), 4)
+	if err != nil {
+		t.Fatalf("waiting for the reminder: %v", err)
+	}
+	reminder := mails[3]
+	rp, err := mailin.Parse(reminder.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reminder.To[0] != "garanti@refurbo.test" || rp.InReplyTo != forward.MessageID || !strings.Contains(rp.Subject+rp.Text, "RMA-2026-0412") {
+		t.Errorf("reminder: to %v in-reply-to %q subject %q", reminder.To, rp.InReplyTo, rp.Subject)
+	}
+	if n, _ := d.app.Desk.RemindVendors(ctx, late.Add(time.Hour)); n != 0 {
+		t.Errorf("a second reminder within three days: %d", n)
+	}
+
+	// The reseller ships the repaired unit back: the ticket returns to us, the
+	// SLA clock resumes with the paused time added, and the requester is told.
+	agent := &models.Agent{Email: "eva@kommun.test", Name: "Eva"}
+	for _, state := range []string{models.CaseInRepair, models.CaseShippedBack} {
+		if err := d.app.Desk.SetCaseState(ctx, agent, 1001, state, "", ""); err != nil {
+			t.Fatalf("case state %s: %v", state, err)
+		}
+	}
+	fault, _ = store.TicketByNumber(ctx, 1001)
+	vc, _ = store.VendorCaseForTicket(ctx, fault.ID)
+	if fault.Status != models.StatusOpen || fault.SLAPausedAt != nil || !fault.SLADueAt.After(dueBefore) || vc.State != models.CaseShippedBack || vc.ReturnedAt == nil {
+		t.Errorf("back from repair: status %s paused %v due %v→%v case %s returned %v",
+			fault.Status, fault.SLAPausedAt, dueBefore, fault.SLADueAt, vc.State, vc.ReturnedAt)
+	}
+	d.app.Outbox.Kick()
+	mails, err = d.capture.WaitFor(ctxTimeout(t), 5)
+	if err != nil {
+		t.Fatalf("waiting for the back-from-repair notice: %v", err)
+	}
+	if notice := mails[4]; notice.To[0] != "anna@skola.kommun.test" || !strings.Contains(notice.Subject, "Tillbaka från reparation") {
+		t.Errorf("notice to the requester: %v %q", notice.To, notice.Subject)
+	}
 }
 
 func ctxTimeout(t *testing.T) context.Context {
