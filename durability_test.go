@@ -40,7 +40,7 @@ func syntheticMail(i int) (raw string, kind string) {
 // and checks that every mail is accounted for exactly once.
 func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	const mails = 2000
-	const kills = 6
+	const kills = 10
 	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -100,31 +100,33 @@ ack_limit_per_hour = 1000
 		return cmd
 	}
 	dbPath := filepath.Join(dir, "wd.db")
-	midIngest, lastFinished := 0, 0
-	// Kill after a random moment; when a round made no progress (a slow or
-	// busy machine), later rounds wait longer so that kills land mid-ingest.
-	minDelay := 100 * time.Millisecond
-	for round := 0; round < 4*kills && midIngest < kills; round++ {
+	rounds, progressed, lastFinished := 0, 0, 0
+	// Kill after a random moment. A round that made no progress at all (a slow
+	// or busy machine) makes the next rounds wait longer, so that kills keep
+	// landing while mail is being applied rather than only during start-up.
+	minDelay := 50 * time.Millisecond
+	for rounds < kills {
 		cmd := start()
-		time.Sleep(minDelay + time.Duration(rng.IntN(500))*time.Millisecond)
+		time.Sleep(minDelay + time.Duration(rng.IntN(300))*time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
 		finished, _ := ingestProgress(dbPath)
-		t.Logf("round %d: SIGKILL with %d of %d mails finished", round+1, finished, mails)
+		t.Logf("round %d: SIGKILL with %d of %d mails finished", rounds+1, finished, mails)
 		if finished == mails {
 			break
 		}
+		rounds++
 		if finished > lastFinished {
-			midIngest++
+			progressed++
 		} else {
-			minDelay += 250 * time.Millisecond
+			minDelay += 100 * time.Millisecond
 		}
 		lastFinished = finished
 	}
-	if midIngest < 2 {
-		t.Errorf("only %d kills landed in the middle of the ingest: the test proved little", midIngest)
+	if rounds < kills || progressed < 3 {
+		t.Errorf("%d kills before the ingest finished (%d mid-apply): want %d, at least 3 mid-apply", rounds, progressed, kills)
 	}
 	// A last, clean run finishes the backlog and stops on SIGTERM.
 	logPath := filepath.Join(dir, "serve.log")
@@ -200,11 +202,20 @@ ack_limit_per_hour = 1000
 	if int(tickets) != wantTickets {
 		t.Errorf("%d tickets, want %d (one per distinct new mail)", tickets, wantTickets)
 	}
+	// Exactly one acknowledgement per ticket is queued or sent: reprocessing
+	// after a kill never queues a second one.
+	byStatus, err := store.CountOutboxByStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acks := byStatus[models.OutboxQueued] + byStatus[models.OutboxSent]; acks != tickets {
+		t.Errorf("%d acknowledgements in the outbox for %d tickets (%v)", acks, tickets, byStatus)
+	}
 	if outcomes[models.OutcomePending] != 0 || outcomes[models.OutcomeQuarantined] != 0 {
 		t.Errorf("outcomes %v", outcomes)
 	}
 	t.Logf("%d mails, %d SIGKILLs: outcomes %v, %d tickets, %d duplicates recognised, %d mails sent",
-		mails, midIngest, outcomes, tickets, wantDup, len(capture.Messages()))
+		mails, rounds, outcomes, tickets, wantDup, len(capture.Messages()))
 }
 
 // ingestProgress counts the mails with a finished intake record.
