@@ -24,7 +24,7 @@ import (
 
 // commands is the command table (DESIGN.md "Fixed interfaces").
 func commands() []command {
-	var listen, email, name, role string
+	var listen, email, name, role, vendor string
 	var once, yes bool
 	var months int
 	return []command{
@@ -69,11 +69,12 @@ func commands() []command {
 				fmt.Fprintf(env.stdout, "database schema at version %d (%d migrations applied)\n", applied[len(applied)-1].Version, len(applied))
 				return nil
 			}},
-		{name: "user add", summary: "add an agent; password from WARRANTYDESK_PASSWORD or a prompt",
+		{name: "user add", summary: "add a user (agent, admin, or a reseller's vendor user); password from WARRANTYDESK_PASSWORD or a prompt",
 			flags: func(fs *flag.FlagSet) {
 				fs.StringVar(&email, "email", "", "email address (login)")
 				fs.StringVar(&name, "name", "", "full name")
-				fs.StringVar(&role, "role", "agent", "admin or agent")
+				fs.StringVar(&role, "role", "agent", "admin, agent or vendor")
+				fs.StringVar(&vendor, "vendor", "", "the reseller a vendor user works for (role vendor only), e.g. \"Refurbo AB\"")
 			},
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
 				if err := noArgs(args); err != nil {
@@ -91,7 +92,7 @@ func commands() []command {
 					return err
 				}
 				defer a.Close()
-				agent, err := a.Desk.CreateAgent(ctx, email, name, role, password)
+				agent, err := a.Desk.CreateUser(ctx, email, name, role, vendor, password)
 				if err != nil {
 					return err
 				}

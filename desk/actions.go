@@ -140,7 +140,10 @@ func (s *Service) Reply(ctx context.Context, actor *models.Agent, number int64, 
 		if err := tx.TouchTicket(ctx, t.ID); err != nil {
 			return err
 		}
-		return tx.IndexTicket(ctx, t.ID)
+		if err := tx.IndexTicket(ctx, t.ID); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventTicketUpdated, t.ID)
 	})
 	if err == nil {
 		s.mailQueued()
@@ -189,7 +192,10 @@ func (s *Service) AddNote(ctx context.Context, actor *models.Agent, number int64
 		if err := tx.TouchTicket(ctx, t.ID); err != nil {
 			return err
 		}
-		return tx.IndexTicket(ctx, t.ID)
+		if err := tx.IndexTicket(ctx, t.ID); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventTicketUpdated, t.ID)
 	})
 }
 
@@ -203,7 +209,13 @@ func (s *Service) SetStatus(ctx context.Context, actor *models.Agent, number int
 		if err != nil {
 			return err
 		}
-		return s.changeStatus(ctx, tx, t, status, actor.Email)
+		if t.Status == status {
+			return nil
+		}
+		if err := s.changeStatus(ctx, tx, t, status, actor.Email); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventTicketUpdated, t.ID)
 	})
 }
 
@@ -235,7 +247,10 @@ func (s *Service) Assign(ctx context.Context, actor *models.Agent, number int64,
 		if err := tx.UpdateTicket(ctx, t.ID, map[string]any{"assignee_id": value}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor.Email, "ticket", t.ID, "assignee", old, newEmail)
+		if err := s.audit(ctx, tx, actor.Email, "ticket", t.ID, "assignee", old, newEmail); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventTicketUpdated, t.ID)
 	})
 }
 

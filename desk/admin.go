@@ -80,6 +80,10 @@ func (s *Service) SetAgentRole(ctx context.Context, actor *models.Agent, id uint
 		if a.Role == role {
 			return nil
 		}
+		if a.Role == models.RoleVendor {
+			// A reseller's user stays one: it is tied to its vendor.
+			return invalid("role", "error.bad_role")
+		}
 		if a.Role == models.RoleAdmin {
 			n, err := tx.CountAdmins(ctx)
 			if err != nil {

@@ -63,6 +63,9 @@ func (s *Service) applyAutomatic(ctx context.Context, tx *models.Store, rec *mod
 	if err := tx.TouchTicket(ctx, th.TicketID); err != nil {
 		return mailin.Result{}, err
 	}
+	if err := s.emitTicket(ctx, tx, EventTicketUpdated, th.TicketID); err != nil {
+		return mailin.Result{}, err
+	}
 	id := th.TicketID
 	return mailin.Result{Outcome: models.OutcomeAppended, TicketID: &id,
 		Reason: fmt.Sprintf("automatic mail (%s) added to #%d without changing its status", why, th.Number)}, nil
@@ -143,9 +146,15 @@ func (s *Service) applyReply(ctx context.Context, tx *models.Store, rec *models.
 	if err := tx.IndexTicket(ctx, t.ID); err != nil {
 		return mailin.Result{}, err
 	}
+	if err := s.emitTicket(ctx, tx, EventTicketUpdated, t.ID); err != nil {
+		return mailin.Result{}, err
+	}
 	what := "reply"
 	if kind == models.KindVendorIn {
 		what = "vendor reply"
+		if err := s.emitTicket(ctx, tx, EventVendorCaseUpdated, t.ID); err != nil {
+			return mailin.Result{}, err
+		}
 	}
 	return mailin.Result{Outcome: models.OutcomeAppended, TicketID: &t.ID,
 		Reason: fmt.Sprintf("%s added to #%d (threaded by %s)", what, t.Number, th.By)}, nil
@@ -198,6 +207,12 @@ func (s *Service) vendorReplied(ctx context.Context, tx *models.Store, t *models
 // createTicket opens a ticket from a person's mail: requester, category,
 // asset, routing to the vendor and the acknowledgement.
 func (s *Service) createTicket(ctx context.Context, tx *models.Store, rec *models.IntakeRecord, p *mailin.Parsed, th mailin.Thread, followUpOf int64) (*models.Ticket, error) {
+	return s.openTicket(ctx, tx, rec, p, th, followUpOf, true)
+}
+
+// openTicket is createTicket; ack=false skips the acknowledgement (the API
+// creates tickets on someone's behalf and may not want one mailed).
+func (s *Service) openTicket(ctx context.Context, tx *models.Store, rec *models.IntakeRecord, p *mailin.Parsed, th mailin.Thread, followUpOf int64, ack bool) (*models.Ticket, error) {
 	lang := p.Language
 	if lang != "sv" && lang != "en" {
 		lang = ""
@@ -264,10 +279,15 @@ func (s *Service) createTicket(ctx context.Context, tx *models.Store, rec *model
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acknowledge(ctx, tx, t, requester, p, forwarded); err != nil {
-		return nil, err
+	if ack {
+		if err := s.acknowledge(ctx, tx, t, requester, p, forwarded); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.IndexNewTicket(ctx, t, []string{msg.Text}); err != nil {
+		return nil, err
+	}
+	if err := s.emitTicket(ctx, tx, EventTicketCreated, t.ID); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -342,7 +362,10 @@ func (s *Service) forward(ctx context.Context, tx *models.Store, t *models.Ticke
 	if err := s.systemNote(ctx, tx, t.ID, s.sysText("sys.forwarded", vendor.Name, formatDate(w.EndsOn))); err != nil {
 		return err
 	}
-	return s.changeStatus(ctx, tx, t, models.StatusAtVendor, actor)
+	if err := s.changeStatus(ctx, tx, t, models.StatusAtVendor, actor); err != nil {
+		return err
+	}
+	return s.emitTicket(ctx, tx, EventVendorCaseUpdated, t.ID)
 }
 
 // acknowledge mails the requester a receipt with the ticket number, in their

@@ -402,7 +402,10 @@ func (s *Service) applyCaseState(ctx context.Context, tx *models.Store, actor st
 	if err := tx.TouchTicket(ctx, t.ID); err != nil {
 		return err
 	}
-	return tx.IndexTicket(ctx, t.ID)
+	if err := tx.IndexTicket(ctx, t.ID); err != nil {
+		return err
+	}
+	return s.emitTicket(ctx, tx, EventVendorCaseUpdated, t.ID)
 }
 
 func assetName(a *models.Asset) string {

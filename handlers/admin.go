@@ -14,7 +14,7 @@ import (
 )
 
 // Admin pages: agents, resellers, mailbox and intake health. Only admins
-// reach them (requireAdmin in the route table; the desk checks again).
+// reach them (requireRole(adminRoles...) in the route table; the desk checks again).
 
 // MailboxSettings is the mail configuration the admin mailbox page shows.
 // Passwords are never part of it.

@@ -23,19 +23,6 @@ const maxUploadMB = 5
 // expiringSoonDays is how close to its end a warranty gets a warning badge.
 const expiringSoonDays = 90
 
-// requireRegistryAdmin lets only admins through to the registry's forms; it
-// runs after requireAgent, so a visitor who is not logged in is sent to the
-// login page first, and an agent who is not an admin gets the 403 page. (The
-// desk checks again.)
-func (h *handler) requireRegistryAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !isAdmin(c) {
-			return desk.ErrForbidden
-		}
-		return next(c)
-	}
-}
-
 // isAdmin reports whether the logged-in agent is an admin (who sees the
 // registry's forms).
 func isAdmin(c echo.Context) bool {

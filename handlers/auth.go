@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,19 +106,67 @@ func (h *handler) web(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireAgent lets only logged-in agents through; others go to the login
-// page, which brings them back to the page they asked for.
-func (h *handler) requireAgent(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if agentOf(c) != nil {
-			return next(c)
+// Role sets of the route table (routes.go). A route's set is checked by
+// requireRole, the one place the web UI and the API decide who may in.
+var (
+	// staffRoles run the desk: every agent page and the JSON API.
+	staffRoles = []string{models.RoleAgent, models.RoleAdmin}
+	// adminRoles manage it: administration, rules, registry forms.
+	adminRoles = []string{models.RoleAdmin}
+	// vendorRoles see the vendor portal, and nothing else.
+	vendorRoles = []string{models.RoleVendor}
+	// anyRole is every logged-in user (logging out).
+	anyRole = []string{models.RoleAgent, models.RoleAdmin, models.RoleVendor}
+)
+
+// portalHome is where a vendor user lands.
+const portalHome = "/portal"
+
+// requireRole lets through a logged-in user (session cookie, or bearer token
+// under /api/v1, see requireToken) whose role is one of roles. Nobody
+// logged in: a web page goes to the login page, which brings them back to
+// the page they asked for; a JSON path (/api/…) answers 401. Logged in with
+// another role: 403 (the error page, or JSON under /api/) — except that a
+// vendor user asking for the agents' start pages (GET / and /tickets, where
+// login and old bookmarks lead) is sent to the portal. The desk checks the
+// role again for the actions it guards.
+func (h *handler) requireRole(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			a := agentOf(c)
+			r := c.Request()
+			switch {
+			case a != nil && slices.Contains(roles, a.Role):
+				return next(c)
+			case a == nil && isAPI(c):
+				return errUnauthorized
+			case a == nil:
+				to := "/login"
+				if r.Method == http.MethodGet {
+					to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+				}
+				return redirect(c, to)
+			case a.Role == models.RoleVendor && r.Method == http.MethodGet && (r.URL.Path == "/" || r.URL.Path == "/tickets"):
+				return redirect(c, portalHome)
+			}
+			return desk.ErrForbidden
 		}
-		to := "/login"
-		if r := c.Request(); r.Method == http.MethodGet {
-			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
-		}
-		return redirect(c, to)
 	}
+}
+
+// requireAgent lets only agents and admins through (requireRole with
+// staffRoles); others go to the login page or get 403.
+func (h *handler) requireAgent(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.requireRole(staffRoles...)(next)
+}
+
+// landing is where a user goes after logging in: next, except that a vendor
+// user only ever lands in the portal.
+func landing(a *models.Agent, next string) string {
+	if a != nil && a.Role == models.RoleVendor && next != portalHome && !strings.HasPrefix(next, portalHome+"/") {
+		return portalHome
+	}
+	return next
 }
 
 // requireToken authenticates the JSON API by "Authorization: Bearer TOKEN".
@@ -152,8 +201,8 @@ type loginData struct {
 // loginPage shows the login form; a logged-in agent goes straight on.
 func (h *handler) loginPage(c echo.Context) error {
 	next := safeNext(c.QueryParam("next"))
-	if agentOf(c) != nil {
-		return redirect(c, next)
+	if a := agentOf(c); a != nil {
+		return redirect(c, landing(a, next))
 	}
 	return h.render(c, http.StatusOK, "login", "", "login.title", loginData{Next: next})
 }
@@ -179,8 +228,8 @@ func (h *handler) login(c echo.Context) error {
 		return err
 	}
 	h.setCookie(c, sessionCookie, token, sessionTTL)
-	h.Logger.Info("login", "agent", a.Email, "ip", c.RealIP())
-	return redirect(c, next)
+	h.Logger.Info("login", "agent", a.Email, "role", a.Role, "ip", c.RealIP())
+	return redirect(c, landing(a, next))
 }
 
 // logout ends the session.

@@ -74,18 +74,6 @@ func (h *handler) livePollMillis() int64 {
 	return d.Milliseconds()
 }
 
-// requireAgentJSON lets only logged-in agents through to a JSON endpoint of
-// the web UI; others get a 401 JSON error (like the rest of /api/), not the
-// login page.
-func (h *handler) requireAgentJSON(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if agentOf(c) == nil {
-			return echo.NewHTTPError(http.StatusUnauthorized, "not logged in")
-		}
-		return next(c)
-	}
-}
-
 // uiChanges answers how many tickets changed since the token in ?since=,
 // with the token of the current state: {"changed": N, "token": "..."}.
 func (h *handler) uiChanges(c echo.Context) error {

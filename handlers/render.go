@@ -107,6 +107,9 @@ type page struct {
 	IntakeAlert   string // translated; "" unless intake is failing (agents only)
 	// AdminNav is the "Admin" section of the navigation (admins only).
 	AdminNav []navItem
+	// Portal marks a vendor user's page: the portal's navigation only, no
+	// agent links, shortcuts or intake banner.
+	Portal bool
 	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only).
 	Shortcuts []shortcutGroup
 	// Live is the change token of a page that refreshes itself when tickets
@@ -163,7 +166,10 @@ func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
 		Path:          currentPath(c),
 		StaticVersion: h.staticVersion,
 	}
-	if p.Agent != nil {
+	if p.Agent != nil && p.Agent.Role == models.RoleVendor {
+		p.Portal = true
+		p.Nav = []navItem{{URL: portalHome, Label: h.Catalog.T(lang, "nav.portal"), Current: navKey == "portal"}}
+	} else if p.Agent != nil {
 		items := []struct{ key, url, label string }{
 			{"tickets", "/tickets", "nav.tickets"},
 			{"outbox", "/outbox", "nav.outbox"},

@@ -8,10 +8,18 @@ import (
 )
 
 // routes is the route table: every URL the desk answers, with its middleware.
+// Who may use a route is decided here, by one middleware family
+// (requireRole in auth.go) and a role set per block:
 //
 //	public   – anyone: health, metrics, static files, login, language switch
-//	agent    – a logged-in agent (session cookie); forms carry a CSRF token
-//	api      – a bearer token (Authorization header); no cookies, no CSRF
+//	agent    – an agent or admin (session cookie); forms carry a CSRF token
+//	admin    – an admin (session cookie)
+//	portal   – a vendor user (session cookie): its reseller's cases only
+//	api      – an agent's or admin's bearer token; no cookies, no CSRF
+//
+// A vendor user gets 403 on every agent, admin and API route (GET / and
+// /tickets send it to /portal); agents and admins get 403 on the portal.
+// authz_test.go tries every route as every role against an explicit table.
 func (h *handler) routes(e *echo.Echo) {
 	e.Use(
 		h.requestLog,
@@ -22,7 +30,10 @@ func (h *handler) routes(e *echo.Echo) {
 
 	// Web pages: language, session and flash, then CSRF on every form.
 	page := []echo.MiddlewareFunc{h.web, h.csrf()}
-	agent := append(page[:len(page):len(page)], h.requireAgent)
+	with := func(roles ...string) []echo.MiddlewareFunc {
+		return append(page[:len(page):len(page)], h.requireRole(roles...))
+	}
+	agent, admin, portal := with(staffRoles...), with(adminRoles...), with(vendorRoles...)
 
 	// Public.
 	e.GET("/healthz", h.healthz)
@@ -35,8 +46,10 @@ func (h *handler) routes(e *echo.Echo) {
 	// no forms, no agent navigation (public_status.go).
 	e.GET("/status/:token", h.publicStatus)
 
+	// Any logged-in user.
+	e.POST("/logout", h.logout, with(anyRole...)...)
+
 	// Agents.
-	e.POST("/logout", h.logout, agent...)
 	e.GET("/", h.home, agent...)
 	e.GET("/tickets", h.ticketList, agent...)
 	e.POST("/tickets/bulk", h.bulk, agent...)
@@ -69,10 +82,10 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/tickets/:number/links", h.linkTicket, agent...)
 	e.POST("/tickets/:number/links/:other/delete", h.unlinkTicket, agent...)
 	e.GET("/help", h.helpPage, agent...)
-	e.GET("/api/ui/changes", h.uiChanges, append(page[:len(page):len(page)], h.requireAgentJSON)...)
+	// A JSON endpoint of the web UI: 401/403 as JSON (isAPI), not the login page.
+	e.GET("/api/ui/changes", h.uiChanges, agent...)
 
-	// Asset registry.
-	admin := append(agent[:len(agent):len(agent)], h.requireRegistryAdmin)
+	// Asset registry: every agent reads it, admins change it.
 	e.GET("/assets", h.assetsPage, agent...)
 	e.POST("/assets/import", h.assetsImport, append([]echo.MiddlewareFunc{middleware.BodyLimit(strconv.Itoa(maxUploadMB) + "M")}, admin...)...)
 	e.GET("/assets/:serial", h.assetPage, agent...)
@@ -81,46 +94,52 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/assets/:serial/swap", h.assetSwap, admin...)
 
 	// Routing rules (admins).
-	rulesAdmin := append(agent[:len(agent):len(agent)], h.requireAdmin)
-	e.GET("/admin/rules", h.rulesPage, rulesAdmin...)
-	e.POST("/admin/rules", h.ruleCreate, rulesAdmin...)
-	e.GET("/admin/rules/new", h.ruleNewPage, rulesAdmin...)
-	e.GET("/admin/rules/test", h.ruleTest, rulesAdmin...)
-	e.GET("/admin/rules/:id", h.ruleEditPage, rulesAdmin...)
-	e.POST("/admin/rules/:id", h.ruleUpdate, rulesAdmin...)
-	e.POST("/admin/rules/:id/enabled", h.ruleSetEnabled, rulesAdmin...)
-	e.POST("/admin/rules/:id/move", h.ruleMove, rulesAdmin...)
-	e.GET("/admin/rules/:id/delete", h.ruleDeletePage, rulesAdmin...)
-	e.POST("/admin/rules/:id/delete", h.ruleDelete, rulesAdmin...)
+	e.GET("/admin/rules", h.rulesPage, admin...)
+	e.POST("/admin/rules", h.ruleCreate, admin...)
+	e.GET("/admin/rules/new", h.ruleNewPage, admin...)
+	e.GET("/admin/rules/test", h.ruleTest, admin...)
+	e.GET("/admin/rules/:id", h.ruleEditPage, admin...)
+	e.POST("/admin/rules/:id", h.ruleUpdate, admin...)
+	e.POST("/admin/rules/:id/enabled", h.ruleSetEnabled, admin...)
+	e.POST("/admin/rules/:id/move", h.ruleMove, admin...)
+	e.GET("/admin/rules/:id/delete", h.ruleDeletePage, admin...)
+	e.POST("/admin/rules/:id/delete", h.ruleDelete, admin...)
 
 	// Overdue work and canned replies. Every agent may create and edit canned
 	// replies; only admins delete them (desk/canned.go).
-	cannedAdmin := append(agent[:len(agent):len(agent)], h.requireAdmin)
 	e.GET("/overdue", h.overduePage, agent...)
 	e.GET("/canned", h.cannedPage, agent...)
 	e.POST("/canned", h.cannedCreate, agent...)
 	e.GET("/canned/new", h.cannedNewPage, agent...)
 	e.GET("/canned/:id", h.cannedEditPage, agent...)
 	e.POST("/canned/:id", h.cannedUpdate, agent...)
-	e.GET("/canned/:id/delete", h.cannedDeletePage, cannedAdmin...)
-	e.POST("/canned/:id/delete", h.cannedDelete, cannedAdmin...)
+	e.GET("/canned/:id/delete", h.cannedDeletePage, admin...)
+	e.POST("/canned/:id/delete", h.cannedDelete, admin...)
 
 	// Administration (admins): agents, resellers, mailbox and intake health (admin.go).
-	e.GET("/admin", h.adminHome, rulesAdmin...)
-	e.GET("/admin/agents", h.adminAgents, rulesAdmin...)
-	e.POST("/admin/agents", h.adminAgentAdd, rulesAdmin...)
-	e.POST("/admin/agents/:id/role", h.adminAgentRole, rulesAdmin...)
-	e.POST("/admin/agents/:id/password", h.adminAgentPassword, rulesAdmin...)
-	e.GET("/admin/vendors", h.adminVendors, rulesAdmin...)
-	e.GET("/admin/mailbox", h.adminMailbox, rulesAdmin...)
+	e.GET("/admin", h.adminHome, admin...)
+	e.GET("/admin/agents", h.adminAgents, admin...)
+	e.POST("/admin/agents", h.adminAgentAdd, admin...)
+	e.POST("/admin/agents/:id/role", h.adminAgentRole, admin...)
+	e.POST("/admin/agents/:id/password", h.adminAgentPassword, admin...)
+	e.GET("/admin/vendors", h.adminVendors, admin...)
+	e.GET("/admin/mailbox", h.adminMailbox, admin...)
 
 	// Reports. Every page also answers ?format=csv&table=ID with one table.
 	e.GET("/reports", h.reportsPage, agent...)
 	e.GET("/reports/summary", h.reportsSummary, agent...)
 	e.GET("/reports/:section", h.reportsPage, agent...)
 
-	// JSON API. The group also answers unknown /api/v1 paths as JSON.
-	api := e.Group("/api/v1", h.requireToken)
+	// Vendor portal (portal.go): a reseller's users see and update the
+	// cases sent to their reseller, nothing else.
+	e.GET("/portal", h.portalList, portal...)
+	e.GET("/portal/cases/:number", h.portalCase, portal...)
+	e.POST("/portal/cases/:number", h.portalUpdate, portal...)
+	e.GET("/portal/cases/:number/attachments/:id", h.portalAttachment, portal...)
+
+	// JSON API: agents' and admins' tokens (a vendor user's token gets 403).
+	// The group also answers unknown /api/v1 paths as JSON.
+	api := e.Group("/api/v1", h.requireToken, h.requireRole(staffRoles...))
 	api.GET("/tickets", h.apiTickets)
 	api.GET("/tickets/:number", h.apiTicket)
 	api.GET("/assets", h.apiAssets)

@@ -84,17 +84,23 @@ type Agent struct {
 	ID           uint   `gorm:"primaryKey"`
 	Email        string `gorm:"size:320;not null;uniqueIndex"`
 	Name         string `gorm:"size:200;not null"`
-	Role         string `gorm:"size:16;not null"` // admin | agent
+	Role         string `gorm:"size:16;not null"` // admin | agent | vendor
 	PasswordHash string `gorm:"size:200;not null"`
 	Language     string `gorm:"size:8"`
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// VendorID is the reseller a vendor user works for (Role RoleVendor
+	// only; nil for agents and admins). See migrate_portal.go.
+	VendorID *uint   `gorm:"index"`
+	Vendor   *Vendor `gorm:"constraint:OnDelete:RESTRICT"`
 }
 
-// Agent roles.
+// Agent roles. A vendor user is a reseller's employee who sees only the
+// vendor portal (/portal): the cases sent to its VendorID.
 const (
-	RoleAdmin = "admin"
-	RoleAgent = "agent"
+	RoleAdmin  = "admin"
+	RoleAgent  = "agent"
+	RoleVendor = "vendor"
 )
 
 // APIToken is a bearer token for the JSON API. Only its SHA-256 is stored.

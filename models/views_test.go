@@ -129,3 +129,24 @@ func TestSearchSnippetsAndRanking(t *testing.T) {
 		t.Errorf("capped count: total %d capped %v items %d (%v)", capped.Total, capped.TotalCapped, len(capped.Items), err)
 	}
 }
+
+func TestMakeSnippet(t *testing.T) {
+	long := "ett två tre fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton Skärmen sjutton arton nitton tjugo tjugoett tjugotvå tjugotre"
+	cases := []struct {
+		name, text, q, want string
+	}{
+		{"start", "Hej,\n\nskärmen är   svart.", "skarm", "Hej, \ue000skärmen\ue001 är svart."},
+		{"every match marked", "Skärm och skärmar", "SKÄRM", "\ue000Skärm\ue001 och \ue000skärmar\ue001"},
+		{"window with ellipses", long, "skarmen", "…elva tolv tretton fjorton femton sexton \ue000Skärmen\ue001 sjutton arton nitton tjugo tjugoett tjugotvå tjugotre"},
+		{"middle", long + " a b c d e f g h i j", "skarmen", "…tretton fjorton femton sexton \ue000Skärmen\ue001 sjutton arton nitton tjugo tjugoett tjugotvå tjugotre a b…"},
+		{"no match", "inget här", "skarm", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _ := makeSnippet(tc.text, searchTerms(tc.q), snippetWords)
+			if got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
