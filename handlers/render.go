@@ -71,6 +71,7 @@ func parseTemplates(cat *templates.Catalog, loc *time.Location) (map[string]map[
 // formatting only, never rules.
 func templateFuncs(cat *templates.Catalog, lang string, loc *time.Location) template.FuncMap {
 	return template.FuncMap{
+		"device": deviceName,
 		// T translates a catalog key; args fill its %s/%d verbs.
 		"T": func(key string, args ...any) string { return cat.T(lang, key, args...) },
 		// date shows a time.Time or *time.Time in the desk's zone; "" when unset.
@@ -236,4 +237,17 @@ func (h *handler) intakeAlert(c echo.Context, lang string) string {
 		return h.Catalog.T(lang, "intake_alert.never", detail)
 	}
 	return h.Catalog.T(lang, "intake_alert.since", chk.LastSuccess.In(h.loc).Format(dateLayout), detail)
+}
+
+// deviceName names a device for display: "Lenovo ThinkPad T14", without
+// repeating the manufacturer when the model already starts with it.
+func deviceName(manufacturer, model string) string {
+	manufacturer, model = strings.TrimSpace(manufacturer), strings.TrimSpace(model)
+	if manufacturer == "" || strings.HasPrefix(strings.ToLower(model), strings.ToLower(manufacturer)) {
+		return model
+	}
+	if model == "" {
+		return manufacturer
+	}
+	return manufacturer + " " + model
 }
