@@ -13,10 +13,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 
 	"warrantydesk/app"
+	"warrantydesk/desk"
+	"warrantydesk/templates"
 )
 
 func main() {
@@ -89,7 +92,7 @@ func run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.
 			fs.Usage()
 			return 2
 		}
-		fmt.Fprintf(stderr, "warrantydesk %s: %s\n", cmd.name, oneLine(err))
+		fmt.Fprintf(stderr, "warrantydesk %s: %s\n", cmd.name, oneLine(explain(err)))
 		return 1
 	}
 	return 0
@@ -143,4 +146,27 @@ func printUsage(w io.Writer, cmds []command) {
 // oneLine joins a multi-line error (e.g. several config problems) into one line.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}
+
+// explain turns the desk's validation errors, which carry catalog keys for the
+// web UI, into English sentences naming the field.
+func explain(err error) error {
+	var verr *desk.ValidationError
+	if !errors.As(err, &verr) {
+		return err
+	}
+	cat, cerr := templates.LoadCatalog()
+	if cerr != nil {
+		return err
+	}
+	fields := make([]string, 0, len(verr.Fields))
+	for field := range verr.Fields {
+		fields = append(fields, field)
+	}
+	sort.Strings(fields)
+	parts := make([]string, len(fields))
+	for i, field := range fields {
+		parts[i] = field + ": " + cat.T("en", verr.Fields[field])
+	}
+	return errors.New(strings.Join(parts, "; "))
 }

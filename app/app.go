@@ -42,6 +42,8 @@ type App struct {
 
 	// resellerInbox is set by the demo to show what the reseller received.
 	resellerInbox func() []handlers.ResellerMail
+	// httpMetrics is the request latency histogram of /metrics (metrics.go).
+	httpMetrics *handlers.HTTPMetrics
 	started       time.Time
 	secret        []byte
 	workersMu     sync.Mutex
@@ -58,7 +60,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: logger, Store: store, started: time.Now(), workerErr: map[string]string{}}
+	a := &App{Cfg: cfg, Log: logger, Store: store, started: time.Now(), workerErr: map[string]string{},
+		httpMetrics: handlers.NewHTTPMetrics()}
 	if err := a.build(ctx); err != nil {
 		_ = store.Close()
 		return nil, err
@@ -168,7 +171,7 @@ func (a *App) Handler() (http.Handler, error) {
 	u, _ := url.Parse(a.Cfg.Server.BaseURL)
 	return handlers.New(handlers.Deps{
 		Desk: a.Desk, Store: a.Store, Catalog: a.Catalog, Logger: a.Log,
-		Health: a.Health, Metrics: a.writeMetrics, ResellerInbox: a.resellerInbox,
+		Health: a.Health, Metrics: a.writeMetrics, HTTPMetrics: a.httpMetrics, ResellerInbox: a.resellerInbox,
 		SecureCookies: u != nil && u.Scheme == "https", DefaultLanguage: a.Cfg.Desk.Language,
 		OnIntakeRequeued: a.Processor.Kick, URLSigningKey: derivedKey(a.secret, "signed-urls"),
 		Reports: a.Cfg.Reports,

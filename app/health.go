@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
-	"sort"
 	"time"
 
 	"warrantydesk/handlers"
@@ -71,44 +69,4 @@ func (a *App) lastGood(c models.MailboxCursor) time.Time {
 		return *c.LastFetchAt
 	}
 	return a.started
-}
-
-// writeMetrics writes Prometheus text exposition (version 0.0.4).
-func (a *App) writeMetrics(w io.Writer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	fmt.Fprintln(w, "# HELP warrantydesk_up Whether the desk is running.")
-	fmt.Fprintln(w, "# TYPE warrantydesk_up gauge")
-	fmt.Fprintln(w, "warrantydesk_up 1")
-	fmt.Fprintln(w, "# HELP warrantydesk_uptime_seconds Seconds since the process started.")
-	fmt.Fprintln(w, "# TYPE warrantydesk_uptime_seconds gauge")
-	fmt.Fprintf(w, "warrantydesk_uptime_seconds %.0f\n", time.Since(a.started).Seconds())
-	if counts, err := a.Store.CountByStatus(ctx); err == nil {
-		fmt.Fprintln(w, "# HELP warrantydesk_tickets Tickets by status.")
-		fmt.Fprintln(w, "# TYPE warrantydesk_tickets gauge")
-		for _, s := range models.Statuses {
-			fmt.Fprintf(w, "warrantydesk_tickets{status=%q} %d\n", s, counts[s])
-		}
-	}
-	if counts, err := a.Store.CountIntakeByOutcome(ctx); err == nil {
-		fmt.Fprintln(w, "# HELP warrantydesk_intake_mails Fetched mails by outcome.")
-		fmt.Fprintln(w, "# TYPE warrantydesk_intake_mails gauge")
-		writeSorted(w, "warrantydesk_intake_mails", "outcome", counts)
-	}
-	if counts, err := a.Store.CountOutboxByStatus(ctx); err == nil {
-		fmt.Fprintln(w, "# HELP warrantydesk_outbox_mails Outgoing mails by status.")
-		fmt.Fprintln(w, "# TYPE warrantydesk_outbox_mails gauge")
-		writeSorted(w, "warrantydesk_outbox_mails", "status", counts)
-	}
-}
-
-func writeSorted(w io.Writer, metric, label string, counts map[string]int64) {
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, "%s{%s=%q} %d\n", metric, label, k, counts[k])
-	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -147,11 +148,20 @@ func (h *handler) apiTicket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.Desk.TicketView(c.Request().Context(), number)
+	d, err := h.ticketDetail(c.Request().Context(), number)
 	if err != nil {
 		return err
 	}
-	d := apiTicketDetail{apiTicketItem: ticketItem(v.Ticket), FaultMatches: v.Ticket.FaultMatches,
+	return c.JSON(http.StatusOK, d)
+}
+
+// ticketDetail is ticket number as the API shows it.
+func (h *handler) ticketDetail(ctx context.Context, number int64) (*apiTicketDetail, error) {
+	v, err := h.Desk.TicketView(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	d := &apiTicketDetail{apiTicketItem: ticketItem(v.Ticket), FaultMatches: v.Ticket.FaultMatches,
 		Messages: make([]apiMessage, 0, len(v.Messages))}
 	if a := v.Ticket.Asset; a != nil {
 		d.Asset = assetRef(a, v.Warranty)
@@ -167,7 +177,7 @@ func (h *handler) apiTicket(c echo.Context) error {
 		}
 		d.Messages = append(d.Messages, am)
 	}
-	return c.JSON(http.StatusOK, d)
+	return d, nil
 }
 
 func assetRef(a *models.Asset, w desk.Warranty) *apiAssetRef {

@@ -26,8 +26,11 @@ func classify(err error) (status int, key string) {
 		verr *desk.ValidationError
 		cerr *desk.ConflictError
 		herr *echo.HTTPError
+		aerr *apiError
 	)
 	switch {
+	case errors.As(err, &aerr):
+		return aerr.Status, aerr.Key
 	case errors.Is(err, errCSRF):
 		return http.StatusForbidden, "error.csrf"
 	case errors.Is(err, desk.ErrNotFound):
@@ -104,11 +107,7 @@ func (h *handler) handleError(err error, c echo.Context) {
 		if status == http.StatusUnauthorized {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="warrantydesk"`)
 		}
-		body := map[string]any{"error": h.Catalog.T("en", key)}
-		if msgs := h.fieldMessages("en", err); msgs != nil {
-			body["details"] = msgs
-		}
-		werr = c.JSON(status, body)
+		werr = c.JSON(status, h.apiErrorBody(err, key))
 	default:
 		data := errorData{Status: status, Message: h.Catalog.T(lang, key), Details: h.fieldMessages(lang, err)}
 		werr = h.render(c, status, "error", "", "error.title", data)

@@ -32,6 +32,9 @@ type Deps struct {
 	Health func(ctx context.Context) Health
 	// Metrics writes the Prometheus text exposition for /metrics.
 	Metrics func(w io.Writer)
+	// HTTPMetrics observes every request's latency by route; the app writes
+	// it in /metrics. Nil: a private one nobody reads.
+	HTTPMetrics *HTTPMetrics
 	// OnIntakeRequeued wakes the intake processor after an agent sent a
 	// quarantined mail through intake again (may be nil: the processor then
 	// finds it on its next pass).
@@ -98,6 +101,9 @@ func New(d Deps) (*echo.Echo, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	d.Logger = d.Logger.With("subsystem", "http")
+	if d.HTTPMetrics == nil {
+		d.HTTPMetrics = NewHTTPMetrics()
+	}
 	d.DefaultLanguage = d.Catalog.Lang(d.DefaultLanguage)
 	h := &handler{Deps: d, loc: d.Desk.Location()}
 	if h.loc == nil {

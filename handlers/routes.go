@@ -22,6 +22,7 @@ import (
 // authz_test.go tries every route as every role against an explicit table.
 func (h *handler) routes(e *echo.Echo) {
 	e.Use(
+		h.HTTPMetrics.Middleware,
 		h.requestLog,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: h.logPanic}),
 		securityHeaders,
@@ -144,4 +145,18 @@ func (h *handler) routes(e *echo.Echo) {
 	api.GET("/tickets/:number", h.apiTicket)
 	api.GET("/assets", h.apiAssets)
 	api.GET("/intake", h.apiIntake)
+	// Writes, resellers and the API's own description (api_*.go, api/openapi.json).
+	api.GET("/openapi.json", h.apiSpec)
+	api.POST("/tickets", h.apiCreateTicket)
+	api.PATCH("/tickets/:number", h.apiUpdateTicket)
+	api.POST("/tickets/:number/reply", h.apiReply)
+	api.POST("/tickets/:number/notes", h.apiNote)
+	api.GET("/assets/:serial", h.apiAssetBySerial)
+	api.GET("/vendors", h.apiVendors)
+	// Webhooks (admins): endpoints and their delivery log.
+	apiAdmin := h.requireRole(adminRoles...)
+	api.GET("/webhooks", h.apiWebhooks, apiAdmin)
+	api.POST("/webhooks", h.apiWebhookCreate, apiAdmin)
+	api.DELETE("/webhooks/:id", h.apiWebhookDelete, apiAdmin)
+	api.GET("/webhooks/:id/deliveries", h.apiWebhookDeliveries, apiAdmin)
 }
