@@ -36,18 +36,20 @@ type App struct {
 	Desk      *desk.Service
 	Catalog   *templates.Catalog
 	IDs       *mailout.IDSigner
-	Outbox    *mailout.Worker   // nil when SMTP is not configured: mail stays queued
-	Fetcher   *mailin.Fetcher   // nil when IMAP is not configured
-	Processor *mailin.Processor // always: it also finishes mail fetched before a crash
+	Outbox    *mailout.Worker     // nil when SMTP is not configured: mail stays queued
+	Fetcher   *mailin.Fetcher     // nil when IMAP is not configured
+	Processor *mailin.Processor   // always: it also finishes mail fetched before a crash
+	Webhooks  *desk.WebhookWorker // delivers the webhook queue
 
 	// resellerInbox is set by the demo to show what the reseller received.
 	resellerInbox func() []handlers.ResellerMail
-	// httpMetrics is the request latency histogram of /metrics (metrics.go).
-	httpMetrics *handlers.HTTPMetrics
 	started       time.Time
 	secret        []byte
 	workersMu     sync.Mutex
 	workerErr     map[string]string
+
+	// httpMetrics is the request latency histogram of /metrics (metrics.go).
+	httpMetrics *handlers.HTTPMetrics
 }
 
 // New opens the database (applying migrations) and builds every component.
@@ -111,6 +113,7 @@ func (a *App) build(ctx context.Context) error {
 		Language:        cfg.Desk.Language,
 		Location:        loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
 	}, a.Log, kick)
+	a.Webhooks = desk.NewWebhookWorker(a.Store, desk.WebhookWorkerOptions{Logger: a.Log})
 	a.Processor = mailin.NewProcessor(a.Store, a.Desk, ClassifyOptions(cfg), a.Log)
 	if cfg.IMAP.Host != "" {
 		a.Fetcher = mailin.NewFetcher(mailin.IMAPConfig{
@@ -235,6 +238,7 @@ func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	run("processor", func(ctx context.Context) error { return a.Processor.Run(ctx, 30*time.Second) })
 	run("schedule", func(ctx context.Context) error { return a.Desk.RunSchedule(ctx, 15*time.Minute) })
+	run("webhooks", a.Webhooks.Run)
 	if a.Fetcher != nil {
 		run("imap", func(ctx context.Context) error { return a.Fetcher.Run(ctx, a.Processor.Kick) })
 	}

@@ -46,9 +46,10 @@ const minWebhookSecret = 16
 type WebhookPayload struct {
 	Event string `json:"event"`
 	// ID identifies the event; a retried delivery carries the same id.
-	ID         string             `json:"id"`
-	Timestamp  time.Time          `json:"timestamp"`
-	Ticket     WebhookTicket      `json:"ticket"`
+	ID        string        `json:"id"`
+	Timestamp time.Time     `json:"timestamp"`
+	Ticket    WebhookTicket `json:"ticket"`
+	// VendorCase is the ticket's reseller case; absent when it has none.
 	VendorCase *WebhookVendorCase `json:"vendor_case,omitempty"`
 }
 
@@ -111,14 +112,16 @@ func (s *Service) emitTicket(ctx context.Context, tx *models.Store, event string
 		return err
 	}
 	p := WebhookPayload{Event: event, ID: newEventID(), Timestamp: s.now(), Ticket: s.webhookTicket(t)}
-	if event == EventVendorCaseUpdated {
-		c, err := tx.VendorCaseForTicket(ctx, t.ID)
-		if err != nil && !errors.Is(err, models.ErrNotFound) {
-			return err
-		}
-		if c != nil {
-			p.VendorCase = &WebhookVendorCase{Vendor: c.Vendor.Name, State: c.State, CaseRef: c.CaseRef, ForwardedAt: c.ForwardedAt}
-		}
+	// Every payload carries the ticket's reseller case when it has one: the
+	// events of one transaction are queued in the order of its changes (a
+	// ticket forwarded at intake gives vendor_case.updated, then
+	// ticket.created), so receivers should upsert by ticket number.
+	c, err := tx.VendorCaseForTicket(ctx, t.ID)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	if err == nil {
+		p.VendorCase = &WebhookVendorCase{Vendor: c.Vendor.Name, State: c.State, CaseRef: c.CaseRef, ForwardedAt: utcTime(c.ForwardedAt)}
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -146,6 +149,14 @@ func (s *Service) webhookTicket(t *models.Ticket) WebhookTicket {
 		wt.URL = strings.TrimRight(s.opt.BaseURL, "/") + "/tickets/" + itoa(t.Number)
 	}
 	return wt
+}
+
+func utcTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func newEventID() string {

@@ -225,6 +225,15 @@ func (s *Store) erase(ctx context.Context, e Erasure) (ErasureCounts, error) {
 		return n, err
 	}
 
+	// Webhook payloads about the tickets carry the person's name and address:
+	// deliveries still queued or logged are dropped (receivers already have
+	// what was delivered; erasing there is the receiver's duty).
+	for _, ids := range chunk(ticketIDs) {
+		if err := g.Where("ticket_id IN ?", ids).Delete(&WebhookDelivery{}).Error; err != nil {
+			return n, fmt.Errorf("erase webhook deliveries: %w", err)
+		}
+	}
+
 	// The tickets keep number, status, category, priority, asset and dates.
 	for _, ids := range chunk(ticketIDs) {
 		res := g.Exec(`UPDATE tickets SET subject = ?, cc = '' WHERE id IN ?`, ErasedSubject, ids)
