@@ -195,6 +195,16 @@ func applyEnv(cfg *Config, environ []string) error {
 			continue
 		}
 		rest := strings.ToLower(strings.TrimPrefix(name, "WARRANTYDESK_"))
+		// WARRANTYDESK_SECTION_KEY_FILE=/run/secrets/x reads the value from a
+		// file (container and systemd credentials), so secrets need not sit in
+		// the environment or the config file.
+		if base, isFile := strings.CutSuffix(rest, "_file"); isFile {
+			data, err := os.ReadFile(value)
+			if err != nil {
+				return &ConfigError{Key: strings.Replace(base, "_", ".", 1), Problem: fmt.Sprintf("read %s: %v", name, err)}
+			}
+			rest, value = base, strings.TrimRight(string(data), "\r\n")
+		}
 		section, key, ok := strings.Cut(rest, "_")
 		if !ok || section == "vendors" {
 			continue // e.g. WARRANTYDESK_PASSWORD belongs to a command, not the config

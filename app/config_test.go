@@ -123,3 +123,24 @@ func TestNoConfigFileUsesDefaults(t *testing.T) {
 		t.Errorf("an explicit missing file must fail naming it, got %v", err)
 	}
 }
+
+// Secrets can come from a file named by WARRANTYDESK_SECTION_KEY_FILE.
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "imap-password")
+	if err := os.WriteFile(secret, []byte("fr\u00e5n-fil\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, "[imap]\nhost = \"mail\"\nusername = \"desk\"\n")
+	cfg, err := LoadConfig(path, []string{"WARRANTYDESK_IMAP_PASSWORD_FILE=" + secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IMAP.Password != "fr\u00e5n-fil" {
+		t.Errorf("password %q", cfg.IMAP.Password)
+	}
+	_, err = LoadConfig(path, []string{"WARRANTYDESK_SMTP_PASSWORD_FILE=" + filepath.Join(dir, "missing")})
+	if err == nil || !strings.Contains(err.Error(), "config smtp.password: read WARRANTYDESK_SMTP_PASSWORD_FILE") {
+		t.Errorf("missing secret file: %v", err)
+	}
+}
