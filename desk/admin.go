@@ -46,11 +46,18 @@ func randIndex(n int) int {
 // AddAgent adds an agent with role and a random password, which is returned
 // to be shown once to the admin (who hands it on); it is never stored.
 func (s *Service) AddAgent(ctx context.Context, actor *models.Agent, email, name, role string) (*models.Agent, string, error) {
+	return s.AddUser(ctx, actor, email, name, role, "")
+}
+
+// AddUser is AddAgent for any role: a vendor user (RoleVendor) works for the
+// existing vendor named vendorName, which the other roles must leave empty
+// (CreateUser checks both).
+func (s *Service) AddUser(ctx context.Context, actor *models.Agent, email, name, role, vendorName string) (*models.Agent, string, error) {
 	if err := requireAdmin(actor); err != nil {
 		return nil, "", err
 	}
 	password := newOneTimePassword()
-	a, err := s.CreateAgent(ctx, email, name, role, password)
+	a, err := s.CreateUser(ctx, email, name, role, vendorName, password)
 	if errors.Is(err, models.ErrDuplicate) {
 		return nil, "", invalid("email", "error.agent_exists")
 	}

@@ -109,6 +109,9 @@ func (s *Service) applyBounce(ctx context.Context, tx *models.Store, rec *models
 	if err := tx.TouchTicket(ctx, ticketID); err != nil {
 		return mailin.Result{}, err
 	}
+	if err := s.emitTicket(ctx, tx, EventTicketUpdated, ticketID); err != nil {
+		return mailin.Result{}, err
+	}
 	return mailin.Result{Outcome: models.OutcomeAppended, TicketID: &ticketID,
 		Reason: fmt.Sprintf("bounce: delivery to %s failed (%s)", recipient, status)}, nil
 }

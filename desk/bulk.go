@@ -26,8 +26,8 @@ const MaxBulk = 500
 // Bulk applies one action to the tickets with these numbers, in one
 // transaction: either every ticket changes or none does. Each ticket that
 // changes gets exactly one audit entry (its status, assignee or category);
-// a ticket already in the wanted state is left alone. It returns how many
-// tickets changed.
+// a ticket already in the wanted state is left alone. Each change is also a
+// ticket.updated webhook event. It returns how many tickets changed.
 func (s *Service) Bulk(ctx context.Context, actor *models.Agent, numbers []int64, action, value string) (int, error) {
 	numbers = slices.Compact(slices.Sorted(slices.Values(numbers)))
 	switch {
@@ -63,8 +63,12 @@ func (s *Service) Bulk(ctx context.Context, actor *models.Agent, numbers []int64
 			if err != nil {
 				return err
 			}
-			if ok {
-				changed++
+			if !ok {
+				continue
+			}
+			changed++
+			if err := s.emitTicket(ctx, tx, EventTicketUpdated, t.ID); err != nil {
+				return err
 			}
 		}
 		return nil

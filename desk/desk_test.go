@@ -23,6 +23,10 @@ type fixture struct {
 	desk  *Service
 	now   time.Time
 	uid   uint32
+	// hook and skip: the webhook endpoint under test and how many of its
+	// deliveries were queued before the change under test (skipAll).
+	hook uint
+	skip int
 }
 
 func newFixture(t testing.TB) *fixture {

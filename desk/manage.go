@@ -10,7 +10,8 @@ import (
 )
 
 // LinkAsset links a ticket to the asset with this serial (normalised), or
-// unlinks it when serial is empty, and records the change.
+// unlinks it when serial is empty, and records the change (audit entry and
+// a ticket.updated webhook event).
 func (s *Service) LinkAsset(ctx context.Context, actor *models.Agent, number int64, serial string) error {
 	serial = mailin.NormalizeSerial(serial)
 	return s.store.Tx(ctx, func(tx *models.Store) error {
@@ -41,7 +42,10 @@ func (s *Service) LinkAsset(ctx context.Context, actor *models.Agent, number int
 		if err := s.audit(ctx, tx, actor.Email, "ticket", t.ID, "asset", old, serial); err != nil {
 			return err
 		}
-		return tx.IndexTicket(ctx, t.ID)
+		if err := tx.IndexTicket(ctx, t.ID); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventTicketUpdated, t.ID)
 	})
 }
 

@@ -17,6 +17,7 @@ const maxMergeHops = 10
 // too, both get an audit entry, and the merge is recorded so that later
 // mail threaded to from (its Message-IDs, plus address or subject tag)
 // lands on into. When into has no device and from has one, into takes it.
+// Both tickets report ticket.updated to webhooks.
 func (s *Service) Merge(ctx context.Context, actor *models.Agent, from, into int64) error {
 	if actor == nil {
 		return ErrForbidden
@@ -82,6 +83,9 @@ func (s *Service) Merge(ctx context.Context, actor *models.Agent, from, into int
 				return err
 			}
 			if err := tx.IndexTicket(ctx, id); err != nil {
+				return err
+			}
+			if err := s.emitTicket(ctx, tx, EventTicketUpdated, id); err != nil {
 				return err
 			}
 		}
@@ -190,6 +194,9 @@ func (s *Service) changeLink(ctx context.Context, actor *models.Agent, number, o
 				old, new = new, ""
 			}
 			if err := s.audit(ctx, tx, actor.Email, "ticket", p[0].ID, "related", old, new); err != nil {
+				return err
+			}
+			if err := s.emitTicket(ctx, tx, EventTicketUpdated, p[0].ID); err != nil {
 				return err
 			}
 		}

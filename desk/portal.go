@@ -294,6 +294,13 @@ func (s *Service) PortalUpdate(ctx context.Context, actor *models.Agent, number 
 		if err := tx.TouchTicket(ctx, t.ID); err != nil {
 			return err
 		}
-		return tx.IndexTicket(ctx, t.ID)
+		if err := tx.IndexTicket(ctx, t.ID); err != nil {
+			return err
+		}
+		// As a vendor's reply by mail (applyReply): both events.
+		if err := s.emitTicket(ctx, tx, EventTicketUpdated, t.ID); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventVendorCaseUpdated, t.ID)
 	})
 }

@@ -372,7 +372,7 @@ func (s *Service) SwapAsset(ctx context.Context, actor *models.Agent, oldSerial,
 }
 
 // linkTicketAsset links ticket t to asset a inside tx and records it on the
-// ticket, as LinkAsset does.
+// ticket (audit entry, ticket.updated event), as LinkAsset does.
 func (s *Service) linkTicketAsset(ctx context.Context, tx *models.Store, actor string, t *models.Ticket, a *models.Asset) error {
 	old := ""
 	if t.Asset != nil {
@@ -387,7 +387,10 @@ func (s *Service) linkTicketAsset(ctx context.Context, tx *models.Store, actor s
 	if err := s.audit(ctx, tx, actor, "ticket", t.ID, "asset", old, a.Serial); err != nil {
 		return err
 	}
-	return tx.IndexTicket(ctx, t.ID)
+	if err := tx.IndexTicket(ctx, t.ID); err != nil {
+		return err
+	}
+	return s.emitTicket(ctx, tx, EventTicketUpdated, t.ID)
 }
 
 // auditWarrantyChanges records, on asset prev.ID, every warranty field that

@@ -118,7 +118,8 @@ func (s *Service) VendorOverdue(ctx context.Context, now time.Time) ([]models.Ve
 // RemindVendors mails the reseller about every overdue case (in the desk's
 // language, Swedish by default) in the thread of the forward, at most once
 // per VendorReminderInterval per case, and records each reminder on the
-// case and the ticket. It returns how many reminders it queued.
+// case and the ticket, with a vendor_case.updated webhook event. It returns
+// how many reminders it queued.
 func (s *Service) RemindVendors(ctx context.Context, now time.Time) (int, error) {
 	cases, err := s.VendorOverdueCases(ctx, now)
 	if err != nil {
@@ -210,7 +211,10 @@ func (s *Service) remindVendor(ctx context.Context, caseID uint, now time.Time) 
 			return err
 		}
 		sent = true
-		return tx.TouchTicket(ctx, t.ID)
+		if err := tx.TouchTicket(ctx, t.ID); err != nil {
+			return err
+		}
+		return s.emitTicket(ctx, tx, EventVendorCaseUpdated, t.ID)
 	})
 	return sent, err
 }

@@ -146,7 +146,11 @@ func (s *Service) RequestPaidRepair(ctx context.Context, actor *models.Agent, nu
 		if err := tx.TouchTicket(ctx, t.ID); err != nil {
 			return err
 		}
-		return tx.IndexTicket(ctx, t.ID)
+		if err := tx.IndexTicket(ctx, t.ID); err != nil {
+			return err
+		}
+		// As an automatic forward: the new case is the news.
+		return s.emitTicket(ctx, tx, EventVendorCaseUpdated, t.ID)
 	})
 	if err == nil {
 		s.mailQueued()

@@ -34,6 +34,7 @@ var adminNav = []struct{ key, url, label string }{
 	{"admin_agents", "/admin/agents", "nav.admin_agents"},
 	{"admin_vendors", "/admin/vendors", "nav.admin_vendors"},
 	{"admin_mailbox", "/admin/mailbox", "nav.admin_mailbox"},
+	{"admin_requesters", "/admin/requesters", "nav.admin_requesters"},
 	{"rules", "/admin/rules", "nav.rules"},
 }
 
@@ -51,26 +52,31 @@ func (h *handler) adminHome(c echo.Context) error { return redirect(c, "/admin/a
 
 // adminAgentsData is the agents page.
 type adminAgentsData struct {
-	Rows   []adminAgentRow
-	Roles  []option // for the add form
-	Form   adminAgentForm
-	Errors []string
+	Rows  []adminAgentRow
+	Roles []option // for the add form
+	// Vendors are the add form's resellers, for a user with the vendor role.
+	Vendors []option
+	Form    adminAgentForm
+	Errors  []string
 	// Issued is the one-time password just made, shown once; nil otherwise.
 	Issued *issuedPassword
 }
 
 type adminAgentRow struct {
-	ID                   uint
-	Name, Email          string
-	Role                 badge
+	ID          uint
+	Name, Email string
+	Role        badge
+	// Roles are the choices of the role form; nil for a vendor user, whose
+	// role is tied to its reseller (Vendor) and cannot change.
 	Roles                []option
+	Vendor               string
 	RoleURL, PasswordURL string
 	Self                 bool
 	Created              time.Time
 }
 
 // adminAgentForm is what was typed into the add form, kept when refused.
-type adminAgentForm struct{ Email, Name, Role string }
+type adminAgentForm struct{ Email, Name, Role, Vendor string }
 
 // issuedPassword is a password an admin hands to an agent once.
 type issuedPassword struct {
@@ -88,27 +94,46 @@ func (h *handler) renderAgents(c echo.Context, status int, d adminAgentsData) er
 	if err != nil {
 		return err
 	}
+	vendors, err := h.Store.ListVendors(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	vendorNames := make(map[uint]string, len(vendors))
+	for _, v := range vendors {
+		vendorNames[v.ID] = v.Name
+		d.Vendors = append(d.Vendors, option{Value: v.Name, Label: v.Name, Selected: v.Name == d.Form.Vendor})
+	}
 	me := agentOf(c)
 	roles := []string{models.RoleAgent, models.RoleAdmin}
 	for _, a := range agents {
 		id := strconv.FormatUint(uint64(a.ID), 10)
-		d.Rows = append(d.Rows, adminAgentRow{
+		row := adminAgentRow{
 			ID: a.ID, Name: a.Name, Email: a.Email,
 			Role:    badge{Class: "role-" + a.Role, Text: h.label(lang, "role.", a.Role)},
-			Roles:   h.options(lang, "role.", roles, a.Role),
 			RoleURL: "/admin/agents/" + id + "/role", PasswordURL: "/admin/agents/" + id + "/password",
 			Self: me != nil && me.ID == a.ID, Created: a.CreatedAt,
-		})
+		}
+		if a.Role == models.RoleVendor {
+			if a.VendorID != nil {
+				row.Vendor = vendorNames[*a.VendorID]
+			}
+		} else {
+			row.Roles = h.options(lang, "role.", roles, a.Role)
+		}
+		d.Rows = append(d.Rows, row)
 	}
-	d.Roles = h.options(lang, "role.", roles, d.Form.Role)
+	d.Roles = h.options(lang, "role.", append(roles, models.RoleVendor), d.Form.Role)
 	c.Set(ctxPath, "/admin/agents")
 	return h.render(c, status, "admin_agents", "admin_agents", "admin.agents.title", d)
 }
 
-// adminAgentAdd adds an agent and shows the one-time password.
+// adminAgentAdd adds an agent, an admin or a reseller's user (role vendor
+// with its vendor; the desk checks that the two go together) and shows the
+// one-time password.
 func (h *handler) adminAgentAdd(c echo.Context) error {
-	form := adminAgentForm{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Role: c.FormValue("role")}
-	a, password, err := h.Desk.AddAgent(c.Request().Context(), agentOf(c), form.Email, form.Name, form.Role)
+	form := adminAgentForm{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")),
+		Role: c.FormValue("role"), Vendor: strings.TrimSpace(c.FormValue("vendor"))}
+	a, password, err := h.Desk.AddUser(c.Request().Context(), agentOf(c), form.Email, form.Name, form.Role, form.Vendor)
 	if err != nil {
 		return h.adminRefused(c, err, adminAgentsData{Form: form})
 	}

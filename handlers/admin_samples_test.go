@@ -12,8 +12,11 @@ func sampleAdminAgents() adminAgentsData {
 	roles := []option{{Value: "agent", Label: "Handläggare", Selected: true}, {Value: "admin", Label: "Administratör"}}
 	return adminAgentsData{
 		Rows: []adminAgentRow{{ID: 1, Name: "Anna <b>", Email: "anna@desk.test", Role: badge{"role-agent", "Handläggare"}, Roles: roles,
-			RoleURL: "/admin/agents/1/role", PasswordURL: "/admin/agents/1/password", Self: true, Created: at}},
-		Roles: roles, Form: adminAgentForm{Email: "olle@desk.test", Name: "Olle", Role: "agent"},
+			RoleURL: "/admin/agents/1/role", PasswordURL: "/admin/agents/1/password", Self: true, Created: at},
+			{ID: 2, Name: "Jonas", Email: "jonas@atea.test", Role: badge{"role-vendor", "Återförsäljare"}, Vendor: "Atea <b>",
+				RoleURL: "/admin/agents/2/role", PasswordURL: "/admin/agents/2/password", Created: at}},
+		Roles: roles, Vendors: []option{{Value: "Atea", Label: "Atea", Selected: true}},
+		Form:   adminAgentForm{Email: "olle@desk.test", Name: "Olle", Role: "agent", Vendor: "Atea"},
 		Errors: []string{"Det finns redan en handläggare med den e-postadressen."},
 		Issued: &issuedPassword{Name: "Olle", Email: "olle@desk.test", Password: "abcDEF234ghjKLM5", Created: true},
 	}

@@ -75,6 +75,8 @@ var routeAccess = map[string]access{
 	"GET /admin": accessAdmin, "GET /admin/agents": accessAdmin, "POST /admin/agents": accessAdmin,
 	"POST /admin/agents/:id/role": accessAdmin, "POST /admin/agents/:id/password": accessAdmin,
 	"GET /admin/vendors": accessAdmin, "GET /admin/mailbox": accessAdmin,
+	"GET /admin/requesters": accessAdmin, "GET /admin/requesters/export": accessAdmin,
+	"POST /admin/requesters/erase": accessAdmin,
 
 	"GET /portal": accessVendor, "GET /portal/cases/:number": accessVendor,
 	"POST /portal/cases/:number": accessVendor, "GET /portal/cases/:number/attachments/:id": accessVendor,

@@ -125,6 +125,11 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/admin/agents/:id/password", h.adminAgentPassword, admin...)
 	e.GET("/admin/vendors", h.adminVendors, admin...)
 	e.GET("/admin/mailbox", h.adminMailbox, admin...)
+	// Requesters' personal data (admin_requesters.go): what the desk holds,
+	// export (GDPR Art. 15) and erasure (Art. 17) after a typed confirmation.
+	e.GET("/admin/requesters", h.adminRequesters, admin...)
+	e.GET("/admin/requesters/export", h.adminRequesterExport, admin...)
+	e.POST("/admin/requesters/erase", h.adminRequesterErase, admin...)
 
 	// Reports. Every page also answers ?format=csv&table=ID with one table.
 	e.GET("/reports", h.reportsPage, agent...)

@@ -84,6 +84,7 @@ func samplePages() map[string]any {
 
 		// Admin pages and help: the samples are in admin_samples_test.go.
 		"admin_agents": sampleAdminAgents(), "admin_vendors": sampleAdminVendors(), "admin_mailbox": sampleAdminMailbox(), "help": sampleHelp(),
+		"admin_requesters": sampleAdminRequesters(), // admin_requesters_test.go
 
 		// Vendor portal: the samples are in portal_test.go.
 		"portal": samplePortal(at), "portal_case": samplePortalCase(at),
