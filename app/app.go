@@ -25,6 +25,7 @@ import (
 	"warrantydesk/mailin"
 	"warrantydesk/mailout"
 	"warrantydesk/models"
+	"warrantydesk/oauth"
 	"warrantydesk/templates"
 )
 
@@ -37,7 +38,8 @@ type App struct {
 	Catalog   *templates.Catalog
 	IDs       *mailout.IDSigner
 	Outbox    *mailout.Worker     // nil when SMTP is not configured: mail stays queued
-	Fetcher   *mailin.Fetcher     // nil when IMAP is not configured
+	Fetcher   *mailin.Fetcher     // the first intake mailbox; nil when no mailbox is configured
+	Tokens    *oauth.TokenSource  // nil without [oauth]
 	Processor *mailin.Processor   // always: it also finishes mail fetched before a crash
 	Webhooks  *desk.WebhookWorker // delivers the webhook queue
 
@@ -47,6 +49,8 @@ type App struct {
 	secret        []byte
 	workersMu     sync.Mutex
 	workerErr     map[string]string
+	// intakes are every mailbox read: [imap] first, then [[mailboxes]] (mailboxes.go).
+	intakes []intakeMailbox
 
 	// httpMetrics is the request latency histogram of /metrics (metrics.go).
 	httpMetrics *handlers.HTTPMetrics
@@ -94,10 +98,16 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.syncVendors(ctx); err != nil {
 		return err
 	}
+	if cfg.OAuth.Provider != "" {
+		if a.Tokens, err = oauth.New(cfg.OAuth.oauthConfig()); err != nil {
+			return &ConfigError{Key: "oauth", Problem: err.Error()}
+		}
+	}
 	if cfg.SMTP.Host != "" {
 		sender := mailout.NewSMTPSender(mailout.SMTPConfig{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
 			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, Timeout: 30 * time.Second,
+			Auth: cfg.SMTP.Auth, Tokens: a.bearer(),
 		})
 		a.Outbox = mailout.NewWorker(a.Store, sender, mailout.WorkerOptions{Logger: a.Log})
 	}
@@ -115,12 +125,13 @@ func (a *App) build(ctx context.Context) error {
 	}, a.Log, kick)
 	a.Webhooks = desk.NewWebhookWorker(a.Store, desk.WebhookWorkerOptions{Logger: a.Log})
 	a.Processor = mailin.NewProcessor(a.Store, a.Desk, ClassifyOptions(cfg), a.Log)
-	if cfg.IMAP.Host != "" {
-		a.Fetcher = mailin.NewFetcher(mailin.IMAPConfig{
-			Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: cfg.IMAP.TLS, Username: cfg.IMAP.Username,
-			Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox, ProcessedMailbox: cfg.IMAP.ProcessedMailbox,
-			Idle: cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval.Duration, MaxSize: cfg.IMAP.MaxSize,
-		}, a.Store, a.Log)
+	for _, mb := range cfg.intakeMailboxes() {
+		mb.cfg.Tokens = a.bearer()
+		mb.fetcher = mailin.NewFetcher(mb.cfg, a.Store, a.Log)
+		a.intakes = append(a.intakes, mb)
+	}
+	if len(a.intakes) > 0 {
+		a.Fetcher = a.intakes[0].fetcher
 	}
 	return nil
 }
@@ -239,26 +250,50 @@ func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	run("processor", func(ctx context.Context) error { return a.Processor.Run(ctx, 30*time.Second) })
 	run("schedule", func(ctx context.Context) error { return a.Desk.RunSchedule(ctx, 15*time.Minute) })
 	run("webhooks", a.Webhooks.Run)
-	if a.Fetcher != nil {
-		run("imap", func(ctx context.Context) error { return a.Fetcher.Run(ctx, a.Processor.Kick) })
+	for _, mb := range a.intakes {
+		name := "imap"
+		if mb.check != "intake" {
+			name = "imap:" + strings.TrimPrefix(mb.check, "intake:")
+		}
+		run(name, func(ctx context.Context) error { return mb.fetcher.Run(ctx, a.Processor.Kick) })
+	}
+	if a.Tokens != nil {
+		run("oauth-refresh", a.runTokenRefresh)
 	}
 	if a.Outbox != nil {
 		run("outbox", a.Outbox.Run)
 	}
 }
 
-// FetchOnce runs one intake pass and processes what it fetched.
+// FetchOnce runs one intake pass over every mailbox and processes what it fetched. A mailbox
+// that fails does not stop the others; what they fetched is still processed, and the failures
+// are returned together, each naming its mailbox.
 func (a *App) FetchOnce(ctx context.Context) (fetched, processed int, err error) {
-	if a.Fetcher == nil {
+	if len(a.intakes) == 0 {
 		return 0, 0, &ConfigError{Key: "imap.host", Problem: "is empty: no mailbox to fetch from"}
 	}
-	fetched, err = a.Fetcher.FetchOnce(ctx)
-	if err != nil {
-		return fetched, 0, err
+	var fetchErrs []error
+	for _, mb := range a.intakes {
+		n, err := mb.fetcher.FetchOnce(ctx)
+		fetched += n
+		if err != nil {
+			if len(a.intakes) > 1 {
+				err = fmt.Errorf("mailbox %s: %w", mb.cfg.Key, err)
+			}
+			fetchErrs = append(fetchErrs, err)
+		}
+	}
+	fetchErr := errors.Join(fetchErrs...)
+	a.alertTokenFailure(ctx) // queued before the delivery below, so a one-shot cron run sends it too
+	if fetchErr != nil && fetched == 0 {
+		return 0, 0, fetchErr
 	}
 	processed, err = a.Processor.ProcessPending(ctx)
 	if err == nil && a.Outbox != nil {
 		_, err = a.Outbox.DeliverDue(ctx)
+	}
+	if fetchErr != nil {
+		return fetched, processed, errors.Join(fetchErr, err)
 	}
 	return fetched, processed, err
 }

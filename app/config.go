@@ -27,6 +27,10 @@ type Config struct {
 	Desk     DeskConfig     `toml:"desk"`
 	Vendors  []VendorConfig `toml:"vendors"`
 	Reports  reports.Config `toml:"reports"`
+	// OAuth supplies the tokens of mailboxes with auth = "xoauth2" (mailboxes.go).
+	OAuth OAuthConfig `toml:"oauth"`
+	// Mailboxes are intake mailboxes read besides [imap] (mailboxes.go).
+	Mailboxes []MailboxConfig `toml:"mailboxes"`
 }
 
 // ServerConfig is the web server.
@@ -55,6 +59,8 @@ type IMAPConfig struct {
 	Idle             bool     `toml:"idle"`
 	PollInterval     Duration `toml:"poll_interval"`
 	MaxSize          int64    `toml:"max_size"`
+	// Auth is "password" or "xoauth2" (a token from [oauth]).
+	Auth string `toml:"auth"`
 }
 
 // SMTPConfig is outgoing mail. Delivery is off while Host is empty (mail stays queued).
@@ -65,6 +71,8 @@ type SMTPConfig struct {
 	Username string `toml:"username"`
 	Password string `toml:"password"`
 	From     string `toml:"from"`
+	// Auth is "password" or "xoauth2" (a token from [oauth]).
+	Auth string `toml:"auth"`
 }
 
 // DeskConfig is the helpdesk itself.
@@ -116,8 +124,8 @@ func Defaults() Config {
 		Server:   ServerConfig{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
 		Database: DatabaseConfig{Driver: "sqlite", DSN: "data/warrantydesk.db"},
 		IMAP: IMAPConfig{Port: 993, TLS: "implicit", Mailbox: "INBOX", Idle: true,
-			PollInterval: Duration{time.Minute}, MaxSize: 25 << 20},
-		SMTP: SMTPConfig{Port: 587, TLS: "starttls"},
+			PollInterval: Duration{time.Minute}, MaxSize: 25 << 20, Auth: "password"},
+		SMTP: SMTPConfig{Port: 587, TLS: "starttls", Auth: "password"},
 		Desk: DeskConfig{Address: "helpdesk@example.org", Name: "IT-helpdesk", Language: "sv",
 			Timezone: "Europe/Stockholm", AckLimitPerHour: 5},
 		Reports: reports.DefaultConfig(),
@@ -314,6 +322,8 @@ func (c *Config) Validate() error {
 	} else if c.IMAP.Username != "" || c.IMAP.Password != "" {
 		bad("imap.host", "is empty but imap.username/password are set: intake needs a host")
 	}
+	c.validateOAuth(bad)
+	c.validateMailboxes(bad)
 	if c.SMTP.Host != "" {
 		checkPort(bad, "smtp.port", c.SMTP.Port)
 		if !tlsModes[c.SMTP.TLS] {

@@ -55,6 +55,8 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	walk(SMTPConfig{})
 	walk(DeskConfig{})
 	walk(VendorConfig{})
+	walk(OAuthConfig{})
+	walk(MailboxConfig{})
 	walk(reports.Config{})
 	walk(reports.ModelConfig{})
 }

@@ -32,23 +32,19 @@ func (a *App) Health(ctx context.Context) handlers.Health {
 	}
 	a.workersMu.Unlock()
 
-	if a.Fetcher != nil {
-		c, err := a.Store.Cursor(ctx, a.Cfg.IMAP.Mailbox)
-		check := handlers.HealthCheck{OK: true, LastSuccess: c.LastFetchAt}
-		grace := 3*a.Cfg.IMAP.PollInterval.Duration + time.Minute
-		switch {
-		case err != nil:
-			check = handlers.HealthCheck{OK: false, Detail: "cannot read intake state"}
-		case c.LastErrorAt != nil && (c.LastFetchAt == nil || c.LastErrorAt.After(*c.LastFetchAt)) &&
-			time.Since(a.lastGood(c)) > grace:
-			check.OK, check.Detail = false, "intake failing: "+c.LastError
-		case c.LastFetchAt == nil:
-			check.Detail = "no fetch yet"
-		}
+	for _, mb := range a.intakes {
+		check := a.intakeHealth(ctx, mb)
 		if !check.OK {
 			h.OK = false
 		}
-		h.Checks["intake"] = check
+		h.Checks[mb.check] = check
+	}
+	if a.Tokens != nil {
+		check := a.oauthHealth()
+		if !check.OK {
+			h.OK = false
+		}
+		h.Checks["oauth"] = check
 	}
 	if _, total, err := a.Store.ListOutbox(ctx, models.OutboxFailed, 1, 0); err == nil {
 		check := handlers.HealthCheck{OK: true}
@@ -61,6 +57,23 @@ func (a *App) Health(ctx context.Context) handlers.Health {
 		h.Checks["outbox"] = check
 	}
 	return h
+}
+
+// intakeHealth is the check of one mailbox ("intake", "intake:<name>"), read from its cursor.
+func (a *App) intakeHealth(ctx context.Context, mb intakeMailbox) handlers.HealthCheck {
+	c, err := a.Store.Cursor(ctx, mb.cfg.Key)
+	check := handlers.HealthCheck{OK: true, LastSuccess: c.LastFetchAt}
+	grace := 3*mb.cfg.PollInterval + time.Minute
+	switch {
+	case err != nil:
+		check = handlers.HealthCheck{OK: false, Detail: "cannot read intake state"}
+	case c.LastErrorAt != nil && (c.LastFetchAt == nil || c.LastErrorAt.After(*c.LastFetchAt)) &&
+		time.Since(a.lastGood(c)) > grace:
+		check.OK, check.Detail = false, "intake failing: "+c.LastError
+	case c.LastFetchAt == nil:
+		check.Detail = "no fetch yet"
+	}
+	return check
 }
 
 // lastGood is the last successful fetch, or the start of the process.

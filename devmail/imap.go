@@ -23,7 +23,11 @@ type IMAPServer struct {
 	srv  *imapserver.Server
 	user *imapmemserver.User
 	log  *slog.Logger
-	done chan struct{} // closed when Serve has returned
+
+	username string
+	// xoauth2, when set, is the only way in: password logins are refused (see RequireXOAUTH2).
+	xoauth2 func(username, token string) error
+	done    chan struct{} // closed when Serve has returned
 
 	mu     sync.Mutex // serialises mailbox creation, Recreate and Close
 	closed bool
@@ -36,16 +40,14 @@ func StartIMAPServer(addr, username, password string, logger *slog.Logger) (*IMA
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("subsystem", "devmail-imap")
-	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(username, password)
 	if err := user.Create("INBOX", nil); err != nil {
 		return nil, fmt.Errorf("create INBOX: %w", err)
 	}
-	mem.AddUser(user)
-
+	s := &IMAPServer{user: user, username: username, log: logger, done: make(chan struct{})}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
+			return &imapSession{server: s}, nil, nil
 		},
 		Caps: imap.CapSet{
 			imap.CapIMAP4rev1: {},
@@ -58,7 +60,7 @@ func StartIMAPServer(addr, username, password string, logger *slog.Logger) (*IMA
 	if err != nil {
 		return nil, fmt.Errorf("listen for IMAP on %s: %w", addr, err)
 	}
-	s := &IMAPServer{ln: ln, srv: srv, user: user, log: logger, done: make(chan struct{})}
+	s.ln, s.srv = ln, srv
 	go func() {
 		defer close(s.done)
 		if err := srv.Serve(ln); err != nil && !s.isClosed() {

@@ -17,6 +17,8 @@ import (
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"warrantydesk/oauth"
 )
 
 // CapturedMail is one message received by the capture.
@@ -46,6 +48,8 @@ type SMTPCapture struct {
 	onMail   []func(CapturedMail)
 	failLeft int
 	failCode int
+	// xoauth2, when set, is the only way in (see RequireXOAUTH2).
+	xoauth2 func(username, token string) error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -194,6 +198,21 @@ func (c *SMTPCapture) accept(m CapturedMail) error {
 	return nil
 }
 
+// RequireXOAUTH2 makes the capture behave like Microsoft 365 or Gmail submission without basic
+// authentication: only AUTH XOAUTH2 is offered, a token is accepted when check approves it
+// (e.g. TokenServer.CheckToken), and MAIL is refused before a successful AUTH.
+func (c *SMTPCapture) RequireXOAUTH2(check func(username, token string) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.xoauth2 = check
+}
+
+func (c *SMTPCapture) xoauth2Check() func(username, token string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.xoauth2
+}
+
 func simulatedFailure(code int) *smtp.SMTPError {
 	class := code / 100
 	msg := "Requested action not taken: simulated failure"
@@ -222,11 +241,30 @@ type captureSession struct {
 
 var _ smtp.AuthSession = (*captureSession)(nil)
 
-// AuthMechanisms offers PLAIN, which is what mailout's sender uses.
-func (s *captureSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+// AuthMechanisms offers PLAIN, which is what mailout's sender uses, or only XOAUTH2 in that mode.
+func (s *captureSession) AuthMechanisms() []string {
+	if s.capture.xoauth2Check() != nil {
+		return []string{oauth.XOAUTH2}
+	}
+	return []string{sasl.Plain}
+}
 
-// Auth accepts any credentials and remembers only the user name.
+// Auth accepts any credentials and remembers only the user name; in XOAUTH2 mode it accepts
+// only a token the check approves.
 func (s *captureSession) Auth(mech string) (sasl.Server, error) {
+	if check := s.capture.xoauth2Check(); check != nil {
+		if mech != oauth.XOAUTH2 {
+			return nil, smtp.ErrAuthUnknownMechanism
+		}
+		return oauth.NewXOAUTH2Server(func(username, token string) error {
+			if check(username, token) != nil {
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
+					Message: "Authentication unsuccessful: invalid or expired token"}
+			}
+			s.username = username
+			return nil
+		}), nil
+	}
 	if mech != sasl.Plain {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
@@ -237,6 +275,9 @@ func (s *captureSession) Auth(mech string) (sasl.Server, error) {
 }
 
 func (s *captureSession) Mail(from string, _ *smtp.MailOptions) error {
+	if s.capture.xoauth2Check() != nil && s.username == "" {
+		return smtp.ErrAuthRequired
+	}
 	s.from = from
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"warrantydesk/models"
+	"warrantydesk/oauth"
 )
 
 // Defaults of IMAPConfig.
@@ -44,11 +45,20 @@ const (
 
 // IMAPConfig is one mailbox to read.
 type IMAPConfig struct {
+	// Key names the mailbox in the store: its cursor and its intake records. Default Mailbox,
+	// which is what a desk with one mailbox has always used; with several accounts it must be
+	// unique per account and folder (e.g. "reseller:INBOX").
+	Key string
+
 	Host string
 	Port int    // default 993 with TLS "implicit", else 143
 	TLS  string // "implicit" (default) | "starttls" | "none"
 
 	Username, Password string
+	// Auth is "password" (default: LOGIN, or AUTHENTICATE PLAIN) or "xoauth2" (a bearer token
+	// from Tokens, for Microsoft 365 and Gmail).
+	Auth   string
+	Tokens oauth.Bearer
 
 	// Mailbox is the mailbox to read, default "INBOX".
 	Mailbox string
@@ -82,6 +92,13 @@ func (cfg IMAPConfig) withDefaults() IMAPConfig {
 	if cfg.Mailbox == "" {
 		cfg.Mailbox = defaultIMAPMailbox
 	}
+	if cfg.Key == "" {
+		cfg.Key = cfg.Mailbox
+	}
+	cfg.Auth = strings.ToLower(strings.TrimSpace(cfg.Auth))
+	if cfg.Auth == "" {
+		cfg.Auth = AuthPassword
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = defaultIMAPPoll
 	}
@@ -105,6 +122,9 @@ func (cfg IMAPConfig) check() error {
 	}
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return fmt.Errorf("imap: port %d is out of range", cfg.Port)
+	}
+	if err := cfg.checkAuth(); err != nil {
+		return err
 	}
 	if cfg.ProcessedMailbox == cfg.Mailbox {
 		return fmt.Errorf("imap: processed_mailbox %q is the mailbox being read", cfg.ProcessedMailbox)
@@ -135,7 +155,7 @@ func NewFetcher(cfg IMAPConfig, store *models.Store, logger *slog.Logger) *Fetch
 	return &Fetcher{
 		cfg:         cfg,
 		store:       store,
-		log:         logger.With("subsystem", "imap", "mailbox", cfg.Mailbox),
+		log:         logger.With("subsystem", "imap", "mailbox", cfg.Key),
 		backoffMin:  imapBackoffMin,
 		backoffMax:  imapBackoffMax,
 		idleRestart: imapIdleRestart,
@@ -163,7 +183,7 @@ func (f *Fetcher) FetchOnce(ctx context.Context) (int, error) {
 		f.noteError(ctx, err)
 		return n, err
 	}
-	if err := f.store.NoteFetchOK(ctx, f.cfg.Mailbox, s.uidValidity); err != nil {
+	if err := f.store.NoteFetchOK(ctx, f.cfg.Key, s.uidValidity); err != nil {
 		return n, fmt.Errorf("note fetch of mailbox %q: %w", f.cfg.Mailbox, err)
 	}
 	return n, nil
@@ -221,7 +241,7 @@ func (f *Fetcher) runSession(ctx context.Context, onStored func(), passed func()
 			return err
 		}
 		passed()
-		if err := f.store.NoteFetchOK(ctx, f.cfg.Mailbox, s.uidValidity); err != nil && ctx.Err() == nil {
+		if err := f.store.NoteFetchOK(ctx, f.cfg.Key, s.uidValidity); err != nil && ctx.Err() == nil {
 			f.log.Error("could not note fetch success", "err", err)
 		}
 		if useIdle {
@@ -284,7 +304,7 @@ func (f *Fetcher) noteError(ctx context.Context, fetchErr error) {
 	if ctx.Err() != nil || fetchErr == nil {
 		return
 	}
-	if err := f.store.NoteFetchError(ctx, f.cfg.Mailbox, fetchErr); err != nil {
+	if err := f.store.NoteFetchError(ctx, f.cfg.Key, fetchErr); err != nil {
 		f.log.Error("could not note fetch error", "err", err, "fetch_err", fetchErr)
 	}
 }
@@ -374,7 +394,7 @@ func (f *Fetcher) connect(ctx context.Context) (*imapSession, error) {
 	if err := s.c.WaitGreeting(); err != nil {
 		return fail(fmt.Errorf("greeting from %s: %w", addr, err))
 	}
-	if err := f.login(s.c); err != nil {
+	if err := f.login(ctx, s.c); err != nil {
 		return fail(fmt.Errorf("log in to %s as %q: %w", addr, cfg.Username, err))
 	}
 	s.caps = s.c.Caps()
@@ -397,8 +417,12 @@ func (f *Fetcher) connect(ctx context.Context) (*imapSession, error) {
 	return s, nil
 }
 
-// login uses LOGIN, or AUTHENTICATE PLAIN (RFC 4616) when the server disables LOGIN.
-func (f *Fetcher) login(c *imapclient.Client) error {
+// login uses XOAUTH2 when configured (loginXOAUTH2), else LOGIN, or AUTHENTICATE PLAIN
+// (RFC 4616) when the server disables LOGIN.
+func (f *Fetcher) login(ctx context.Context, c *imapclient.Client) error {
+	if f.cfg.Auth == AuthXOAUTH2 {
+		return f.loginXOAUTH2(ctx, c)
+	}
 	caps := c.Caps()
 	if caps.Has(imap.CapLoginDisabled) && slices.Contains(caps.AuthMechanisms(), sasl.Plain) {
 		return c.Authenticate(sasl.NewPlainClient("", f.cfg.Username, f.cfg.Password))
@@ -434,7 +458,7 @@ func (s *imapSession) close(ctx context.Context) {
 
 // pass stores every mail above the cursor and returns how many intake records it created.
 func (f *Fetcher) pass(ctx context.Context, s *imapSession) (int, error) {
-	mailbox := f.cfg.Mailbox
+	mailbox := f.cfg.Key
 	cur, err := f.store.Cursor(ctx, mailbox)
 	if err != nil {
 		return 0, fmt.Errorf("read cursor of mailbox %q: %w", mailbox, err)
@@ -578,7 +602,7 @@ func (f *Fetcher) storeChunk(ctx context.Context, s *imapSession, uids []imap.UI
 		return 0, nil
 	}
 	slices.SortFunc(mails, func(a, b models.FetchedMail) int { return cmp.Compare(a.UID, b.UID) })
-	ids, err := f.store.RecordFetched(ctx, f.cfg.Mailbox, s.uidValidity, mails)
+	ids, err := f.store.RecordFetched(ctx, f.cfg.Key, s.uidValidity, mails)
 	if err != nil {
 		return 0, fmt.Errorf("store fetched mail of mailbox %q: %w", f.cfg.Mailbox, err)
 	}

@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"warrantydesk/oauth"
 )
 
 // TLS modes of SMTPConfig.TLS.
@@ -26,7 +27,11 @@ type SMTPConfig struct {
 	Port               int
 	TLS                string // TLSImplicit, TLSStartTLS or TLSNone; empty means TLSStartTLS
 	Username, Password string // AUTH PLAIN when Username is set
-	HeloName           string // EHLO name; empty means "localhost"
+	// Auth is "password" (default: AUTH PLAIN when Username is set) or "xoauth2" (AUTH XOAUTH2
+	// as Username with a bearer token from Tokens, for Microsoft 365 and Gmail).
+	Auth     string
+	Tokens   oauth.Bearer
+	HeloName string // EHLO name; empty means "localhost"
 	// Timeout bounds one whole delivery (connect to QUIT) when the caller's
 	// context has no earlier deadline; zero means two minutes.
 	Timeout            time.Duration
@@ -184,10 +189,8 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, raw []b
 	if err := c.Hello(helo); err != nil {
 		return fail("hello", err)
 	}
-	if s.cfg.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", s.cfg.Username, s.cfg.Password)); err != nil {
-			return fail("auth", fmt.Errorf("as %q: %w", s.cfg.Username, err))
-		}
+	if err := s.authenticate(ctx, c); err != nil {
+		return fail("auth", fmt.Errorf("as %q: %w", s.cfg.Username, err))
 	}
 	if err := c.Mail(from, nil); err != nil {
 		return fail("mail", fmt.Errorf("from <%s>: %w", from, err))
