@@ -74,19 +74,9 @@ func (a *App) alertTokenFailure(ctx context.Context) {
 		return
 	}
 	provider := a.Cfg.OAuth.Provider
-	_, err := a.Desk.AlertAdmins(ctx, desk.AdminAlert{
-		Kind:      "oauth",
-		SubjectSV: "Helpdeskens brevlåda: inloggningstoken kan inte förnyas",
-		SubjectEN: "Helpdesk mailbox: sign-in token cannot be renewed",
-		BodySV: "Helpdesken kan inte förnya sin OAuth-token (" + provider + "), så ny e-post hämtas inte" +
-			" och utgående e-post kan fastna.\n\nLeverantörens svar: " + st.Detail +
-			"\n\nKontrollera appregistreringen (klienthemlighet, behörigheter, medgivande) eller refresh token i [oauth]." +
-			"\nStatus: " + a.Cfg.Server.BaseURL + "/healthz\n",
-		BodyEN: "The helpdesk cannot renew its OAuth token (" + provider + "), so new mail is not fetched" +
-			" and outgoing mail may be held.\n\nThe provider said: " + st.Detail +
-			"\n\nCheck the app registration (client secret, permissions, consent) or the refresh token in [oauth]." +
-			"\nStatus: " + a.Cfg.Server.BaseURL + "/healthz\n",
-	}, time.Now())
+	_, err := a.Desk.AlertAdmins(ctx, desk.AdminAlert{Kind: "oauth", Data: map[string]any{
+		"Provider": provider, "Detail": st.Detail, "StatusURL": a.Cfg.Server.BaseURL + "/healthz",
+	}}, time.Now())
 	if err != nil {
 		a.Log.Error("could not queue the token alert", "subsystem", "oauth", "err", err)
 	}

@@ -11,11 +11,11 @@ import (
 	"warrantydesk/models"
 )
 
-// AdminAlert is a problem an administrator has to fix, mailed in the admin's language.
+// AdminAlert is a problem an administrator has to fix, mailed in the admin's
+// language from the mail template "alert_<Kind>" (templates/mail).
 type AdminAlert struct {
-	Kind                 string // names the alert for the once-a-day rule, e.g. "oauth"
-	SubjectSV, SubjectEN string
-	BodySV, BodyEN       string
+	Kind string         // names the alert and its template, e.g. "oauth"
+	Data map[string]any // the template's fields
 }
 
 // AlertAdmins queues alert to every admin, at most once per Kind and calendar day (the desk's
@@ -35,9 +35,9 @@ func (s *Service) AlertAdmins(ctx context.Context, alert AdminAlert, now time.Ti
 		}
 		for _, a := range admins {
 			lang := s.mailLang(a.Language)
-			subject, body := alert.SubjectEN, alert.BodyEN
-			if lang == "sv" {
-				subject, body = alert.SubjectSV, alert.BodySV
+			subject, body, err := s.mails.Render("alert_"+alert.Kind, lang, alert.Data)
+			if err != nil {
+				return err
 			}
 			if err := s.queueInternal(ctx, tx, mail.Address{Name: a.Name, Address: a.Email}, subject, body, lang, "alert"); err != nil {
 				return fmt.Errorf("alert %s to %s: %w", alert.Kind, a.Email, err)
