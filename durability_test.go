@@ -39,7 +39,7 @@ func syntheticMail(i int) (raw string, kind string) {
 // with SIGKILL at random points while it ingests a large mailbox, restarts it,
 // and checks that every mail is accounted for exactly once.
 func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
-	const mails = 2000
+	const mails = 3000
 	const kills = 10
 	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
 	if err != nil {
@@ -105,7 +105,7 @@ ack_limit_per_hour = 1000
 	// or busy machine) makes the next rounds wait longer, so that kills keep
 	// landing while mail is being applied rather than only during start-up.
 	minDelay := 50 * time.Millisecond
-	for rounds < kills {
+	for attempt := 0; attempt < 4*kills && (rounds < kills || progressed < 3); attempt++ {
 		cmd := start()
 		time.Sleep(minDelay + time.Duration(rng.IntN(300))*time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -121,7 +121,7 @@ ack_limit_per_hour = 1000
 		if finished > lastFinished {
 			progressed++
 		} else {
-			minDelay += 100 * time.Millisecond
+			minDelay += 250 * time.Millisecond
 		}
 		lastFinished = finished
 	}
