@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"warrantydesk/internal/worker"
 	"warrantydesk/models"
 )
 
@@ -106,29 +107,8 @@ func (w *WebhookWorker) Kick() {
 func (w *WebhookWorker) Run(ctx context.Context) error {
 	w.log.Info("webhook worker started")
 	defer w.log.Info("webhook worker stopped")
-	errWait := time.Second
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		case <-w.kick:
-		}
-		wait, err := w.runPass(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			w.log.Error("webhook pass failed", "err", err, "retry_in", errWait)
-			wait = errWait
-			errWait = min(errWait*2, time.Minute)
-		} else {
-			errWait = time.Second
-		}
-		timer.Reset(wait)
-	}
+	worker.Loop(ctx, w.kick, w.log, time.Minute, w.runPass)
+	return nil
 }
 
 func (w *WebhookWorker) runPass(ctx context.Context) (time.Duration, error) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"warrantydesk/internal/worker"
 	"warrantydesk/models"
 )
 
@@ -114,29 +115,8 @@ func (w *Worker) Kick() {
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("outbox worker started")
 	defer w.log.Info("outbox worker stopped")
-	errWait := time.Second
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		case <-w.kick:
-		}
-		wait, err := w.runPass(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			w.log.Error("outbox pass failed", "error", err, "retry_in", errWait)
-			wait = errWait
-			errWait = min(errWait*2, maxIdle)
-		} else {
-			errWait = time.Second
-		}
-		timer.Reset(wait)
-	}
+	worker.Loop(ctx, w.kick, w.log, maxIdle, w.runPass)
+	return nil
 }
 
 // runPass delivers what is due and returns how long to sleep before the next
