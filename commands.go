@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"warrantydesk/app"
+	"warrantydesk/desk"
 	"warrantydesk/mailin"
 	"warrantydesk/models"
 )
@@ -246,6 +247,10 @@ func commands() []command {
 				}
 				defer a.Close()
 				sum, err := a.Desk.ImportAssets(ctx, f, func(rows int) { fmt.Fprintf(env.stderr, "… %d rows\n", rows) })
+				if len(sum.Ignored) > 0 {
+					fmt.Fprintf(env.stderr, "%s: ignoring unknown column(s) %s (known: %s)\n",
+						args[0], strings.Join(sum.Ignored, ", "), strings.Join(desk.AssetColumns(), ", "))
+				}
 				for _, e := range sum.Errors {
 					fmt.Fprintf(env.stderr, "%s: %s\n", args[0], e)
 				}

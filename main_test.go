@@ -132,6 +132,14 @@ auto_forward = true
 		t.Errorf("re-import (semicolons, upsert): %+v", r)
 	}
 
+	// A reseller's list with columns the registry does not use still imports.
+	writeFile(t, filepath.Join(dir, "fleet3.csv"), "serial,model,price_sek,order_no\n7XK9P13,Latitude 5420,5400,PO-77\n")
+	r = wd(t, dir, nil, "", "assets", "import", "fleet3.csv", "-config", "prod.toml")
+	if r.code != 0 || !strings.Contains(r.stdout, "imported 1, updated 0, failed 0") ||
+		!strings.Contains(r.stderr, "ignoring unknown column(s) order_no, price_sek") {
+		t.Errorf("extra columns: %+v", r)
+	}
+
 	r = wd(t, dir, nil, "", "backup", filepath.Join(dir, "copy.db"), "-config", "prod.toml")
 	if r.code != 0 {
 		t.Fatalf("backup: %+v", r)

@@ -20,6 +20,9 @@ import (
 var assetColumns = []string{"serial", "asset_tag", "model", "manufacturer", "vendor", "delivered_on",
 	"warranty_months", "warranty_ends_on", "assigned_to", "department"}
 
+// AssetColumns lists the delivery-list columns the registry reads.
+func AssetColumns() []string { return slices.Clone(assetColumns) }
+
 // RowError is one rejected CSV row.
 type RowError struct {
 	Row    int    // 1-based line of the file, the header being row 1
@@ -57,6 +60,8 @@ type ImportSummary struct {
 	Updated  int
 	Failed   int
 	Errors   []RowError
+	// Ignored lists the header's columns the registry does not use.
+	Ignored []string
 }
 
 // String is the summary line of the import command.
@@ -124,11 +129,10 @@ func (s *Service) importAssets(ctx context.Context, actor string, r io.Reader, p
 			unknown = append(unknown, name)
 		}
 	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return sum, headerError("import.header.unknown", []any{strings.Join(unknown, ", ")},
-			"CSV header: unknown column(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(assetColumns, ", "))
-	}
+	// A reseller's delivery list carries more than the registry needs (prices,
+	// order numbers): extra columns are ignored and reported, not refused.
+	slices.Sort(unknown)
+	sum.Ignored = unknown
 	vendors, err := s.store.ListVendors(ctx)
 	if err != nil {
 		return sum, err
