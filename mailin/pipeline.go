@@ -127,6 +127,8 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 			ahead <- next{items, err}
 		}()
 		err = p.store.Tx(ctx, func(tx *models.Store) error {
+			// Intake never changes vendors, rules or webhook endpoints: read them once per batch.
+			ctx := models.WithBatchCache(ctx)
 			for i := range items {
 				if err := p.applyOne(ctx, tx, &items[i]); err != nil {
 					return err

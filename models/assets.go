@@ -23,9 +23,11 @@ func (s *Store) UpsertVendor(ctx context.Context, v *Vendor) error {
 
 // ListVendors lists every vendor by name.
 func (s *Store) ListVendors(ctx context.Context) ([]Vendor, error) {
-	var out []Vendor
-	err := s.r.WithContext(ctx).Order("name").Find(&out).Error
-	return out, err
+	return cachedList(ctx, "vendors", func() ([]Vendor, error) {
+		var out []Vendor
+		err := s.r.WithContext(ctx).Order("name").Find(&out).Error
+		return out, err
+	})
 }
 
 // VendorByName loads a vendor by name, case-insensitively.

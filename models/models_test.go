@@ -108,3 +108,28 @@ func TestFTSQueryIsAlwaysSafe(t *testing.T) {
 		}
 	}
 }
+
+// Under a batch cache the configuration tables are read once; elsewhere every read is fresh.
+func TestBatchCacheReadsConfigurationOnce(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	ctx := context.Background()
+	if err := s.UpsertVendor(ctx, &Vendor{Name: "Refurbo AB", Email: "g@refurbo.test"}); err != nil {
+		t.Fatal(err)
+	}
+	batch := WithBatchCache(ctx)
+	first, err := s.ListVendors(batch)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("%v %v", first, err)
+	}
+	first[0].Name = "changed by the caller" // callers get their own copy
+	if err := s.UpsertVendor(ctx, &Vendor{Name: "Datacycle", Email: "s@datacycle.test"}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := s.ListVendors(batch)
+	if len(again) != 1 || again[0].Name != "Refurbo AB" {
+		t.Errorf("batch read: %+v", again)
+	}
+	if fresh, _ := s.ListVendors(ctx); len(fresh) != 2 {
+		t.Errorf("read outside the batch: %+v", fresh)
+	}
+}

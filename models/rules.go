@@ -114,11 +114,13 @@ const DefaultRuleName = "Maskinvarufel under garanti → återförsäljaren"
 
 // RoutingRules lists every rule in evaluation order.
 func (s *Store) RoutingRules(ctx context.Context) ([]RoutingRule, error) {
-	var out []RoutingRule
-	if err := s.r.WithContext(ctx).Order("position, id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list routing rules: %w", err)
-	}
-	return out, nil
+	return cachedList(ctx, "routing_rules", func() ([]RoutingRule, error) {
+		var out []RoutingRule
+		if err := s.r.WithContext(ctx).Order("position, id").Find(&out).Error; err != nil {
+			return nil, fmt.Errorf("list routing rules: %w", err)
+		}
+		return out, nil
+	})
 }
 
 // RoutingRuleByID loads one rule.

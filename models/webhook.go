@@ -78,9 +78,11 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) e
 
 // WebhookEndpoints lists every endpoint, oldest first.
 func (s *Store) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error) {
-	var out []WebhookEndpoint
-	err := s.r.WithContext(ctx).Order("id").Find(&out).Error
-	return out, err
+	return cachedList(ctx, "webhook_endpoints", func() ([]WebhookEndpoint, error) {
+		var out []WebhookEndpoint
+		err := s.r.WithContext(ctx).Order("id").Find(&out).Error
+		return out, err
+	})
 }
 
 // WebhookEndpointByID loads one endpoint.
