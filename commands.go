@@ -103,27 +103,14 @@ func commands() []command {
 		{name: "token create", summary: "print a new API token for a user",
 			flags: func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "the user's email address") },
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
-				if err := noArgs(args); err != nil {
-					return err
-				}
-				if email == "" {
-					return usageError{"-email is required"}
-				}
-				a, err := open(ctx, env)
-				if err != nil {
-					return err
-				}
-				defer a.Close()
-				agent, err := a.Store.AgentByEmail(ctx, email)
-				if err != nil {
-					return fmt.Errorf("user %q: %w", email, err)
-				}
-				token, err := a.Store.CreateAPIToken(ctx, agent.ID, "cli")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(env.stdout, token)
-				return nil
+				return withAgent(ctx, env, args, email, func(a *app.App, agent *models.Agent) error {
+					token, err := a.Store.CreateAPIToken(ctx, agent.ID, "cli")
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(env.stdout, token)
+					return nil
+				})
 			}},
 		{name: "token list", summary: "list a user's API tokens (id, label, created, last used, revoked; never the token)",
 			flags: func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "the user's email address") },
@@ -151,24 +138,18 @@ func commands() []command {
 		{name: "requester export", summary: "print everything the desk holds about a requester, as JSON (GDPR access)",
 			flags: func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "the requester's email address") },
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
-				if err := noArgs(args); err != nil {
+				if err := requireEmail(args, email); err != nil {
 					return err
 				}
-				if email == "" {
-					return usageError{"-email is required"}
-				}
-				a, err := open(ctx, env)
-				if err != nil {
-					return err
-				}
-				defer a.Close()
-				export, err := a.Desk.ExportRequester(ctx, email)
-				if err != nil {
-					return err
-				}
-				enc := json.NewEncoder(env.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(export)
+				return withApp(ctx, env, func(a *app.App) error {
+					export, err := a.Desk.ExportRequester(ctx, email)
+					if err != nil {
+						return err
+					}
+					enc := json.NewEncoder(env.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(export)
+				})
 			}},
 		{name: "requester erase", summary: "erase a requester's personal data, keeping tickets as statistics (GDPR erasure)",
 			flags: func(fs *flag.FlagSet) {
@@ -176,11 +157,8 @@ func commands() []command {
 				fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 			},
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
-				if err := noArgs(args); err != nil {
+				if err := requireEmail(args, email); err != nil {
 					return err
-				}
-				if email == "" {
-					return usageError{"-email is required"}
 				}
 				if !yes {
 					fmt.Fprintf(env.stderr, "Erase every message, attachment and mail of %s? This cannot be undone.\nType the address again to confirm: ", email)
@@ -192,19 +170,16 @@ func commands() []command {
 						return errors.New("not confirmed: nothing erased (use -yes to skip the question)")
 					}
 				}
-				a, err := open(ctx, env)
-				if err != nil {
-					return err
-				}
-				defer a.Close()
-				res, err := a.Desk.EraseRequester(ctx, "cli", email)
-				if err != nil {
-					return err
-				}
-				c := res.Counts
-				fmt.Fprintf(env.stdout, "erased %s (now %s): %d tickets, %d messages, %d attachments, %d intake records, %d outgoing mails\n",
-					res.Email, res.Pseudonym, c.Tickets, c.Messages, c.Attachments, c.IntakeRecords, c.OutboxMails)
-				return nil
+				return withApp(ctx, env, func(a *app.App) error {
+					res, err := a.Desk.EraseRequester(ctx, "cli", email)
+					if err != nil {
+						return err
+					}
+					c := res.Counts
+					fmt.Fprintf(env.stdout, "erased %s (now %s): %d tickets, %d messages, %d attachments, %d intake records, %d outgoing mails\n",
+						res.Email, res.Pseudonym, c.Tickets, c.Messages, c.Attachments, c.IntakeRecords, c.OutboxMails)
+					return nil
+				})
 			}},
 		{name: "retention run", summary: "erase the personal data of tickets closed more than -months months ago",
 			flags: func(fs *flag.FlagSet) {
@@ -322,22 +297,38 @@ func commands() []command {
 
 // withAgent opens the desk and runs fn with the agent whose address is email.
 func withAgent(ctx context.Context, env *cmdEnv, args []string, email string, fn func(*app.App, *models.Agent) error) error {
+	if err := requireEmail(args, email); err != nil {
+		return err
+	}
+	return withApp(ctx, env, func(a *app.App) error {
+		agent, err := a.Store.AgentByEmail(ctx, email)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", email, err)
+		}
+		return fn(a, agent)
+	})
+}
+
+// requireEmail checks the shape shared by the -email commands: no positional
+// arguments and a non-empty -email.
+func requireEmail(args []string, email string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
 	if email == "" {
 		return usageError{"-email is required"}
 	}
+	return nil
+}
+
+// withApp runs fn with the desk built from the command's config, and closes it.
+func withApp(ctx context.Context, env *cmdEnv, fn func(*app.App) error) error {
 	a, err := open(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	agent, err := a.Store.AgentByEmail(ctx, email)
-	if err != nil {
-		return fmt.Errorf("user %q: %w", email, err)
-	}
-	return fn(a, agent)
+	return fn(a)
 }
 
 // printTokens writes one line per token: never the token itself (only its
