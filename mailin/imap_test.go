@@ -3,15 +3,9 @@ package mailin
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -24,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"warrantydesk/devmail"
+	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
 
@@ -662,24 +657,7 @@ func TestJitterStaysNearTheBackoff(t *testing.T) {
 // certificate for 127.0.0.1: implicit TLS on a TLS listener, else STARTTLS on a plain one.
 func startIMAPTLSServer(t *testing.T, implicit bool, raw []byte) (host string, port int) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "warrantydesk test"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsCfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	tlsCfg := testenv.SelfSignedTLS(t)
 
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(testIMAPUser, testIMAPPass)
@@ -698,6 +676,7 @@ func startIMAPTLSServer(t *testing.T, implicit bool, raw []byte) (host string, p
 		TLSConfig: tlsCfg, // enables STARTTLS; InsecureAuth stays off, so LOGIN needs TLS
 	})
 	var ln net.Listener
+	var err error
 	if implicit {
 		ln, err = tls.Listen("tcp", "127.0.0.1:0", tlsCfg)
 	} else {

@@ -4,8 +4,17 @@
 package testenv
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
 	"os"
 	"testing"
+	"time"
 )
 
 // Strict reports whether missing test infrastructure is an error.
@@ -29,4 +38,28 @@ func Dovecot(t testing.TB) string {
 	addr := os.Getenv("WARRANTYDESK_TEST_DOVECOT")
 	SkipUnless(t, addr != "", "WARRANTYDESK_TEST_DOVECOT not set (scripts/dovecot.sh start sets it)")
 	return addr
+}
+
+// SelfSignedTLS returns a server TLS config with a fresh self-signed
+// certificate for 127.0.0.1, valid for an hour, for tests of TLS clients.
+func SelfSignedTLS(t testing.TB) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 }
