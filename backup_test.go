@@ -153,27 +153,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 		}
 	}
 	config := func(dsn string) string {
-		return fmt.Sprintf(`
-[server]
-listen = "127.0.0.1:0"
-secret = "backup-test-secret-0123456789"
-[database]
-dsn = %q
-[imap]
-host = %q
-port = %d
-tls = "none"
-username = "desk"
-password = "pw"
-poll_interval = "1s"
-[smtp]
-host = %q
-port = %d
-tls = "none"
-[desk]
-address = "helpdesk@kommun.test"
-ack_limit_per_hour = 1000
-`, dsn, imapSrv.Host(), imapSrv.Port(), capture.Host(), capture.Port())
+		return serveConfig(dsn, imapSrv, capture, "backup-test-secret-0123456789")
 	}
 	live := t.TempDir()
 	writeFile(t, filepath.Join(live, "wd.toml"), config("data/wd.db"))

@@ -64,26 +64,7 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "wd.toml"), fmt.Sprintf(`
-[server]
-listen = "127.0.0.1:0"
-[database]
-dsn = %q
-[imap]
-host = %q
-port = %d
-tls = "none"
-username = "desk"
-password = "pw"
-poll_interval = "1s"
-[smtp]
-host = %q
-port = %d
-tls = "none"
-[desk]
-address = "helpdesk@kommun.test"
-ack_limit_per_hour = 1000
-`, filepath.Join(dir, "wd.db"), imapSrv.Host(), imapSrv.Port(), capture.Host(), capture.Port()))
+	writeFile(t, filepath.Join(dir, "wd.toml"), serveConfig(filepath.Join(dir, "wd.db"), imapSrv, capture, ""))
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	start := func() *exec.Cmd {
@@ -244,4 +225,33 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// serveConfig is the config of a `serve` process reading imapSrv and
+// delivering to capture, with its database at dsn.
+func serveConfig(dsn string, imapSrv *devmail.IMAPServer, capture *devmail.SMTPCapture, secret string) string {
+	serverSecret := ""
+	if secret != "" {
+		serverSecret = fmt.Sprintf("secret = %q\n", secret)
+	}
+	return fmt.Sprintf(`
+[server]
+listen = "127.0.0.1:0"
+%s[database]
+dsn = %q
+[imap]
+host = %q
+port = %d
+tls = "none"
+username = "desk"
+password = "pw"
+poll_interval = "1s"
+[smtp]
+host = %q
+port = %d
+tls = "none"
+[desk]
+address = "helpdesk@kommun.test"
+ack_limit_per_hour = 1000
+`, serverSecret, dsn, imapSrv.Host(), imapSrv.Port(), capture.Host(), capture.Port())
 }
