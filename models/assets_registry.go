@@ -48,15 +48,37 @@ const normTagSQL = "UPPER(REPLACE(REPLACE(asset_tag, '-', ''), ' ', ''))"
 // Go's AddDate does); a desk test checks that the two agree.
 var warrantyEndSQL = fmt.Sprintf(`(CASE
   WHEN warranty_ends_on IS NOT NULL THEN date(warranty_ends_on)
-  WHEN delivered_on IS NOT NULL THEN date(delivered_on, '+' || (CASE WHEN warranty_months > 0 THEN warranty_months
+  WHEN delivered_on IS NOT NULL THEN date(delivered_on, '+' || %s || ' months', '-1 day')
+  END)`, warrantyMonthsSQL)
+
+// warrantyMonthsSQL is an assets row's warranty length in months.
+var warrantyMonthsSQL = fmt.Sprintf(`(CASE WHEN warranty_months > 0 THEN warranty_months
     ELSE COALESCE((SELECT v.warranty_months FROM vendors v WHERE v.id = assets.vendor_id AND v.warranty_months > 0), %d)
-    END) || ' months', '-1 day')
-  END)`, DefaultWarrantyMonths)
+    END)`, DefaultWarrantyMonths)
+
+// warrantyEndPostgres is warrantyEndSQL on PostgreSQL, as a date. Adding
+// months to the first of the month and then the day of the month normalises
+// month ends as Go's AddDate does (31 January + 1 month = 3 March), where
+// PostgreSQL's own date + interval would clamp to 28 February.
+var warrantyEndPostgres = `(CASE
+  WHEN warranty_ends_on IS NOT NULL THEN (warranty_ends_on AT TIME ZONE 'UTC')::date
+  WHEN delivered_on IS NOT NULL THEN (date_trunc('month', delivered_on AT TIME ZONE 'UTC') + make_interval(months => ` +
+	warrantyMonthsSQL + `::int))::date + (extract(day FROM delivered_on AT TIME ZONE 'UTC')::int - 2)
+  END)`
+
+// warrantyEndExpr is warrantyEndSQL in db's dialect.
+func warrantyEndExpr(db *gorm.DB) string {
+	if isSQLite(db) {
+		return warrantyEndSQL
+	}
+	return warrantyEndPostgres
+}
 
 // refreshWarrantyEnds recomputes warranty_ends_on_effective of the assets
 // matching where.
 func (s *Store) refreshWarrantyEnds(ctx context.Context, where string, args ...any) error {
-	err := s.w.WithContext(ctx).Exec("UPDATE assets SET warranty_ends_on_effective = "+warrantyEndSQL+" WHERE "+where, args...).Error
+	db := s.w.WithContext(ctx)
+	err := db.Exec("UPDATE assets SET warranty_ends_on_effective = "+warrantyEndExpr(db)+" WHERE "+where, args...).Error
 	if err != nil {
 		return fmt.Errorf("compute warranty end: %w", err)
 	}

@@ -64,12 +64,9 @@ func TestMigration10BackfillsWarrantyEnd(t *testing.T) {
 			t.Errorf("%s: effective end %q, want %q", serial, got, end)
 		}
 	}
-	var plan []struct{ Detail string }
-	if err := s.r.Raw("EXPLAIN QUERY PLAN SELECT id FROM assets WHERE warranty_ends_on_effective >= '2026-01-01' AND warranty_ends_on_effective <= '2026-02-01'").Scan(&plan).Error; err != nil {
-		t.Fatal(err)
-	}
-	if len(plan) == 0 || !contains(plan[0].Detail, "idx_assets_warranty_ends_on_effective") {
-		t.Errorf("the warranty range does not use the index: %+v", plan)
+	plan := explain(t, s, "SELECT id FROM assets WHERE warranty_ends_on_effective >= '2026-01-01' AND warranty_ends_on_effective <= '2026-02-01'")
+	if !contains(plan, "idx_assets_warranty_ends_on_effective") {
+		t.Errorf("the warranty range does not use the index: %s", plan)
 	}
 }
 
@@ -88,7 +85,7 @@ func indexOf(s, sub string) int {
 // warranty filter, with its total.
 func BenchmarkListAssetsExpiring(b *testing.B) {
 	ctx := context.Background()
-	s, err := Open(ctx, Options{DSN: filepath.Join(b.TempDir(), "wd.db")})
+	s, err := Open(ctx, testOptions(b, filepath.Join(b.TempDir(), "wd.db")))
 	if err != nil {
 		b.Fatal(err)
 	}

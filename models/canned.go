@@ -35,7 +35,8 @@ func (r *CannedReply) Body(lang string) string {
 // CannedReplies lists every canned reply by title.
 func (s *Store) CannedReplies(ctx context.Context) ([]CannedReply, error) {
 	var out []CannedReply
-	if err := s.r.WithContext(ctx).Order("title COLLATE NOCASE, id").Find(&out).Error; err != nil {
+	db := s.r.WithContext(ctx)
+	if err := db.Order(nocaseOrder(db, "title") + ", id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list canned replies: %w", err)
 	}
 	return out, nil

@@ -20,8 +20,10 @@ import (
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store is the database. Writes go through a single connection (SQLite allows
-// one writer; queueing in Go is kinder than SQLITE_BUSY), reads through a pool.
+// Store is the database. On SQLite, writes go through a single connection
+// (SQLite allows one writer; queueing in Go is kinder than SQLITE_BUSY) and
+// reads through a pool. On PostgreSQL both share one pool, and write
+// transactions still run one at a time (see Tx).
 type Store struct {
 	w          *gorm.DB
 	r          *gorm.DB
@@ -29,10 +31,19 @@ type Store struct {
 	searchText func(string) string
 }
 
+// Database drivers, as the config's database.driver and gorm's
+// Dialector.Name() spell them.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
 // Options configure Open.
 type Options struct {
-	Driver string // "sqlite" (default)
-	DSN    string // for sqlite: a file path
+	Driver string // DriverSQLite (default) or DriverPostgres
+	// DSN is, for sqlite, a file path; for postgres, a connection URL
+	// (postgres://user:pass@host:5432/db?sslmode=require) or a key=value string.
+	DSN    string
 	Logger *slog.Logger
 	// SearchText reduces a message text to what full-text search indexes
 	// (e.g. without quoted history, which would index every mail many times).
@@ -45,28 +56,64 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	switch opt.Driver {
-	case "", "sqlite":
-	case "postgres":
-		return nil, fmt.Errorf("database driver %q is not built into this version; use \"sqlite\"", opt.Driver)
-	default:
-		return nil, fmt.Errorf("unknown database driver %q", opt.Driver)
-	}
-	path := opt.DSN
-	if path == "" {
+	if strings.TrimSpace(opt.DSN) == "" {
 		return nil, errors.New("database dsn is empty")
 	}
+	var (
+		s   *Store
+		err error
+	)
+	switch opt.Driver {
+	case "", DriverSQLite:
+		s, err = openSQLite(ctx, opt)
+	case DriverPostgres:
+		s, err = openPostgres(ctx, opt)
+	default:
+		return nil, fmt.Errorf("unknown database driver %q (use %q or %q)", opt.Driver, DriverSQLite, DriverPostgres)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if s.sqlite() {
+		// The reader connection opened before the migrations (the driver asks
+		// for the SQLite version) knows the old schema, and a first "SELECT *"
+		// on it misses columns a migration added. Start the readers afresh.
+		if rdb, err := s.r.DB(); err == nil {
+			rdb.SetMaxIdleConns(0)
+			rdb.SetMaxIdleConns(2)
+		}
+	}
+	return s, nil
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }}
+}
+
+func newStore(w, r *gorm.DB, opt Options) *Store {
+	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText}
+	if s.searchText == nil {
+		s.searchText = func(text string) string { return text }
+	}
+	return s
+}
+
+func openSQLite(ctx context.Context, opt Options) (*Store, error) {
+	path := opt.DSN
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory %q: %w", dir, err)
 		}
 	}
-	gcfg := &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }}
-	w, err := gorm.Open(sqlite.Open(sqliteDSN(path, true)), gcfg)
+	w, err := gorm.Open(sqlite.Open(sqliteDSN(path, true)), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
-	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), gcfg)
+	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open database %q for reading: %w", path, err)
 	}
@@ -81,10 +128,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		return nil, err
 	}
 	rdb.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText}
-	if s.searchText == nil {
-		s.searchText = func(text string) string { return text }
-	}
+	s := newStore(w, r, opt)
 	if err := wdb.PingContext(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open database %q: %w", path, err)
@@ -93,15 +137,6 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	if err := s.Migrate(ctx); err != nil {
-		_ = s.Close()
-		return nil, err
-	}
-	// The reader connection opened before the migrations (the driver asks
-	// for the SQLite version) knows the old schema, and a first "SELECT *"
-	// on it misses columns a migration added. Start the readers afresh.
-	rdb.SetMaxIdleConns(0)
-	rdb.SetMaxIdleConns(2)
 	return s, nil
 }
 
@@ -132,11 +167,11 @@ func (s *Store) checkFTS5(ctx context.Context) error {
 	return s.w.WithContext(ctx).Exec("DROP TABLE IF EXISTS temp.fts5_probe").Error
 }
 
-// Close closes both connection pools.
+// Close closes the connection pools.
 func (s *Store) Close() error {
 	var errs []error
-	for _, g := range []*gorm.DB{s.w, s.r} {
-		if g == nil {
+	for i, g := range []*gorm.DB{s.w, s.r} {
+		if g == nil || i == 1 && s.r == s.w {
 			continue
 		}
 		if db, err := g.DB(); err == nil {
@@ -155,16 +190,26 @@ func (s *Store) Ping(ctx context.Context) error {
 	return db.PingContext(ctx)
 }
 
-// Tx runs fn in one write transaction.
+// Tx runs fn in one write transaction. Write transactions run one at a
+// time on either database (on PostgreSQL by lockWrites), so that a
+// transaction that reads and then writes (the next ticket number, an upsert)
+// sees no other writer in between, as on SQLite.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		if err := lockWrites(g); err != nil {
+			return err
+		}
 		return fn(&Store{w: g, r: g, log: s.log, searchText: s.searchText})
 	})
 }
 
 // Backup writes a consistent copy of the database to path (SQLite VACUUM INTO),
-// safe while the desk runs.
+// safe while the desk runs. A PostgreSQL database is backed up with its own
+// tools (pg_dump), which know its roles and extensions.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if !s.sqlite() {
+		return errors.New("backup copies a SQLite database; back up PostgreSQL with pg_dump")
+	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup target %q already exists", path)
 	}

@@ -118,7 +118,7 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 			Columns: []clause.Column{{Name: "mailbox"}},
 			DoUpdates: clause.Assignments(map[string]any{
 				"uid_validity":  uidValidity,
-				"last_uid":      gorm.Expr("MAX(last_uid, ?)", lastUID),
+				"last_uid":      gorm.Expr(greatestSQL(tx, "mailbox_cursors.last_uid", "?"), lastUID),
 				"last_fetch_at": now,
 				"updated_at":    now,
 			}),

@@ -30,6 +30,9 @@ var migrations = []migration{
 		return tx.AutoMigrate(AllModels()...)
 	}},
 	{2, "full-text search over tickets", func(tx *gorm.DB) error {
+		if !isSQLite(tx) {
+			return createTicketSearchPostgres(tx)
+		}
 		// remove_diacritics 2 lets a search for "skarm" find "skärmen"; prefix
 		// queries let "skärm" find it too.
 		return tx.Exec(`CREATE VIRTUAL TABLE ticket_fts USING fts5(
@@ -67,7 +70,10 @@ func SchemaVersion() int { return allMigrations[len(allMigrations)-1].version }
 
 // Migrate applies every pending migration, each in its own transaction.
 func (s *Store) Migrate(ctx context.Context) error {
-	db := s.w.WithContext(ctx)
+	return withMigrationLock(s.w.WithContext(ctx), s.migrate)
+}
+
+func (s *Store) migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}

@@ -36,7 +36,7 @@ func migrateMergeLinks(tx *gorm.DB) error {
 		`CREATE INDEX IF NOT EXISTS idx_tickets_updated ON tickets(updated_at)`,
 	}
 	for _, q := range stmts {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return fmt.Errorf("%.60s: %w", q, err)
 		}
 	}

@@ -44,7 +44,7 @@ func migrateWebhooks(tx *gorm.DB) error {
 		`CREATE INDEX IF NOT EXISTS idx_webhook_deliveries_ticket ON webhook_deliveries(ticket_id)`,
 	}
 	for _, q := range stmts {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return err
 		}
 	}

@@ -28,9 +28,9 @@ func migrateWarrantyEffective(tx *gorm.DB) error {
 		// the exact serial filter); this index serves them.
 		"CREATE INDEX IF NOT EXISTS idx_assets_tag_norm ON assets(" + normTagSQL + ")",
 		"CREATE INDEX IF NOT EXISTS idx_assets_replaced_by ON assets(replaced_by_id)",
-		"UPDATE assets SET warranty_ends_on_effective = " + warrantyEndSQL,
+		"UPDATE assets SET warranty_ends_on_effective = " + warrantyEndExpr(tx),
 	} {
-		if err := tx.Exec(stmt).Error; err != nil {
+		if err := tx.Exec(ddl(tx, stmt)).Error; err != nil {
 			return fmt.Errorf("%.60s: %w", stmt, err)
 		}
 	}

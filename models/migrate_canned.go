@@ -25,7 +25,7 @@ func migrateCannedReplies(tx *gorm.DB) error {
 		`CREATE UNIQUE INDEX IF NOT EXISTS idx_canned_replies_title ON canned_replies(title COLLATE NOCASE)`,
 	}
 	for _, q := range stmts {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return err
 		}
 	}

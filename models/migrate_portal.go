@@ -20,7 +20,7 @@ var portalMigrations = []migration{
 func migratePortalVendorID(tx *gorm.DB) error {
 	if !tx.Migrator().HasColumn("agents", "vendor_id") {
 		q := "ALTER TABLE agents ADD COLUMN vendor_id integer REFERENCES vendors(id) ON DELETE RESTRICT"
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return fmt.Errorf("add column agents.vendor_id: %w", err)
 		}
 	}

@@ -26,7 +26,7 @@ func migratePrivacy(tx *gorm.DB) error {
 			erased_at datetime NOT NULL,
 			PRIMARY KEY (object, object_id))`,
 	} {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return fmt.Errorf("%.60s: %w", q, err)
 		}
 	}

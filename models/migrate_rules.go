@@ -40,7 +40,7 @@ func migrateRoutingRules(tx *gorm.DB) error {
 		`CREATE INDEX idx_routing_traces_ticket_id ON routing_traces(ticket_id)`,
 	}
 	for _, q := range stmts {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return err
 		}
 	}

@@ -32,7 +32,7 @@ func migrateVendorLoop(tx *gorm.DB) error {
 		if m.HasColumn(c.table, c.column) {
 			continue
 		}
-		if err := tx.Exec("ALTER TABLE " + c.table + " ADD COLUMN " + c.column + " " + c.ddl).Error; err != nil {
+		if err := tx.Exec(ddl(tx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.ddl)).Error; err != nil {
 			return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
 		}
 	}
@@ -46,7 +46,7 @@ func migrateVendorLoop(tx *gorm.DB) error {
 		`CREATE INDEX IF NOT EXISTS idx_vendor_cases_state ON vendor_cases(state)`,
 	}
 	for _, q := range stmts {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return fmt.Errorf("%.60s: %w", q, err)
 		}
 	}

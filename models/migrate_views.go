@@ -48,7 +48,7 @@ func migrateTicketViews(tx *gorm.DB) error {
 		`CREATE INDEX IF NOT EXISTS idx_requesters_department ON requesters(department)`,
 		`CREATE INDEX IF NOT EXISTS idx_assets_department ON assets(department)`,
 	} {
-		if err := tx.Exec(q).Error; err != nil {
+		if err := tx.Exec(ddl(tx, q)).Error; err != nil {
 			return fmt.Errorf("%.60s: %w", q, err)
 		}
 	}

@@ -4,17 +4,40 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"warrantydesk/internal/testenv"
 )
 
 func openTest(t *testing.T, path string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), Options{DSN: path})
+	s, err := Open(context.Background(), testOptions(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// testDatabases maps the SQLite paths of the tests to their PostgreSQL
+// databases when the suite runs on PostgreSQL, so that a test reopening
+// "its file" reopens its database.
+var testDatabases sync.Map
+
+// testOptions are the Options of the test database path: that SQLite file,
+// or the PostgreSQL database standing for it (created at first use).
+func testOptions(t testing.TB, path string) Options {
+	t.Helper()
+	if !testenv.OnPostgres() {
+		return Options{DSN: path}
+	}
+	if dsn, ok := testDatabases.Load(path); ok {
+		return Options{Driver: DriverPostgres, DSN: dsn.(string)}
+	}
+	_, dsn := testenv.Database(t)
+	testDatabases.Store(path, dsn)
+	return Options{Driver: DriverPostgres, DSN: dsn}
 }
 
 func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
@@ -35,13 +58,14 @@ func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	again.Close()
-	_, err = Open(context.Background(), Options{DSN: path})
+	_, err = Open(context.Background(), testOptions(t, path))
 	if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 		t.Errorf("want refusal of a newer schema, got %v", err)
 	}
 }
 
 func TestPragmas(t *testing.T) {
+	testenv.SkipOnPostgres(t, "SQLite pragmas")
 	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
 	var mode string
 	var fk int

@@ -280,14 +280,14 @@ func (s *Store) erase(ctx context.Context, e Erasure) (ErasureCounts, error) {
 			n.Assets = res.RowsAffected
 		}
 		res := g.Exec(`UPDATE audit_events SET old = replace(old, ?, ?), new = replace(new, ?, ?)
-			WHERE instr(old, ?) > 0 OR instr(new, ?) > 0`, email, e.Pseudonym, email, e.Pseudonym, email, email)
+			WHERE `+containsSQL(g, "old")+` OR `+containsSQL(g, "new"), email, e.Pseudonym, email, e.Pseudonym, email, email)
 		if res.Error != nil {
 			return n, fmt.Errorf("erase audit values: %w", res.Error)
 		}
 		n.AuditEvents += res.RowsAffected
 		if name := strings.TrimSpace(e.Name); len([]rune(name)) >= 3 {
 			res := g.Exec(`UPDATE audit_events SET old = replace(old, ?, ?), new = replace(new, ?, ?)
-				WHERE instr(old, ?) > 0 OR instr(new, ?) > 0`, name, erasedName, name, erasedName, name, name)
+				WHERE `+containsSQL(g, "old")+` OR `+containsSQL(g, "new"), name, erasedName, name, erasedName, name, name)
 			if res.Error != nil {
 				return n, fmt.Errorf("erase audit values: %w", res.Error)
 			}
@@ -387,7 +387,7 @@ func eraseOutbox(g *gorm.DB, email, pseudonym string, ticketIDs []uint) (int64, 
 	if email != "" {
 		var rows []row
 		if err := g.Model(&OutboxMail{}).Select("id, recipients, status, subject, length(raw) AS raw_len").
-			Where("instr(lower(recipients), ?) > 0", email).Scan(&rows).Error; err != nil {
+			Where(containsSQL(g, "lower(recipients)"), email).Scan(&rows).Error; err != nil {
 			return 0, fmt.Errorf("find outgoing mail: %w", err)
 		}
 		for _, r := range rows {
@@ -425,7 +425,7 @@ func rewriteAddressLists(g *gorm.DB, table string, columns []string, email, pseu
 			ID   uint
 			List string
 		}
-		if err := g.Table(table).Select("id, "+col+" AS list").Where("instr(lower("+col+"), ?) > 0", email).
+		if err := g.Table(table).Select("id, "+col+" AS list").Where(containsSQL(g, "lower("+col+")"), email).
 			Scan(&rows).Error; err != nil {
 			return fmt.Errorf("find %s.%s: %w", table, col, err)
 		}

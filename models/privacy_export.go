@@ -26,7 +26,8 @@ func (s *Store) IntakeFrom(ctx context.Context, email string) ([]IntakeRecord, e
 func (s *Store) OutboxTo(ctx context.Context, email string) ([]OutboxMail, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var rows []OutboxMail
-	if err := s.r.WithContext(ctx).Omit("raw").Where("instr(lower(recipients), ?) > 0", email).
+	db := s.r.WithContext(ctx)
+	if err := db.Omit("raw").Where(containsSQL(db, "lower(recipients)"), email).
 		Order("id").Find(&rows).Error; err != nil {
 		return nil, err
 	}

@@ -46,6 +46,20 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 	if len(terms) == 0 {
 		return "", false
 	}
+	return cutSnippet(text, func(start, end int) bool {
+		folded := foldWord(text[start:end])
+		for _, t := range terms {
+			if strings.HasPrefix(folded, t) {
+				return true
+			}
+		}
+		return false
+	}, n)
+}
+
+// cutSnippet is makeSnippet with the matching words chosen by hit, called
+// with the byte range of every word of text.
+func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool) {
 	type word struct {
 		start, end int
 		hit        bool
@@ -57,15 +71,11 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		if start < 0 {
 			return
 		}
-		folded := foldWord(text[start:end])
-		hit := false
-		for _, t := range terms {
-			hit = hit || strings.HasPrefix(folded, t)
-		}
-		if hit && first < 0 {
+		h := hit(start, end)
+		if h && first < 0 {
 			first = len(words)
 		}
-		words = append(words, word{start, end, hit})
+		words = append(words, word{start, end, h})
 		start = -1
 	}
 	for i, r := range text {

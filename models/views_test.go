@@ -52,25 +52,51 @@ func TestTicketListPlans(t *testing.T) {
 			if !strings.Contains(plan, tc.index) {
 				t.Errorf("plan does not use %s:\n%s", tc.index, plan)
 			}
-			if tc.name != "overdue" && strings.Contains(plan, "TEMP B-TREE FOR ORDER BY") {
+			// PostgreSQL's indexes lack SQLite's implicit rowid column, so it
+			// finishes the id tie-break with a sort (incremental on many rows).
+			if s.sqlite() && tc.name != "overdue" && strings.Contains(plan, "TEMP B-TREE FOR ORDER BY") {
 				t.Errorf("plan sorts every row:\n%s", plan)
 			}
 		})
 	}
 	// The view counts walk one covering index, never the table.
+	// (PostgreSQL's index-only scans depend on its visibility map, that is on
+	// VACUUM, not on the schema: SQLite only.)
 	plan := explain(t, s, "SELECT status, assignee_id, COUNT(*) AS n FROM tickets GROUP BY status, assignee_id")
-	if !strings.Contains(plan, "COVERING INDEX idx_tickets_status_assignee") {
+	if s.sqlite() && !strings.Contains(plan, "COVERING INDEX idx_tickets_status_assignee") {
 		t.Errorf("count plan:\n%s", plan)
 	}
 }
 
+// explain returns the query plan of sql: SQLite's EXPLAIN QUERY PLAN, or
+// PostgreSQL's EXPLAIN told to avoid sequential scans (its planner reads a
+// test's few rows from the table, which says nothing of 100 000 tickets).
 func explain(t *testing.T, s *Store, sql string, vars ...any) string {
 	t.Helper()
+	var b strings.Builder
+	if !s.sqlite() {
+		err := s.r.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+				return err
+			}
+			var lines []string
+			if err := tx.Raw("EXPLAIN "+sql, vars...).Scan(&lines).Error; err != nil {
+				return err
+			}
+			for _, l := range lines {
+				fmt.Fprintln(&b, l)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("explain %s: %v", sql, err)
+		}
+		return b.String()
+	}
 	var rows []struct{ Detail string }
 	if err := s.r.Raw("EXPLAIN QUERY PLAN "+sql, vars...).Scan(&rows).Error; err != nil {
 		t.Fatalf("explain %s: %v", sql, err)
 	}
-	var b strings.Builder
 	for _, r := range rows {
 		fmt.Fprintln(&b, r.Detail)
 	}

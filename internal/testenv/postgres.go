@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
+	"path/filepath"
 	"os"
 	"testing"
 	"time"
@@ -56,4 +57,47 @@ func PostgresDatabase(t testing.TB) string {
 	})
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Database drivers the test suite runs on.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// DatabaseDriver is the database this test run uses: DriverPostgres when
+// WARRANTYDESK_TEST_DB=postgres (scripts/test.sh's second pass), else
+// DriverSQLite.
+func DatabaseDriver() string {
+	if os.Getenv("WARRANTYDESK_TEST_DB") == DriverPostgres {
+		return DriverPostgres
+	}
+	return DriverSQLite
+}
+
+// OnPostgres reports whether this test run uses PostgreSQL.
+func OnPostgres() bool { return DatabaseDriver() == DriverPostgres }
+
+// Database returns the driver and DSN of a fresh, empty database for t: a
+// file in a new temporary directory (SQLite) or a new database on the test
+// PostgreSQL server, dropped when t ends.
+func Database(t testing.TB) (driver, dsn string) {
+	t.Helper()
+	if !OnPostgres() {
+		return DriverSQLite, filepath.Join(t.TempDir(), "wd.db")
+	}
+	if os.Getenv("WARRANTYDESK_TEST_POSTGRES") == "" {
+		t.Fatal("WARRANTYDESK_TEST_DB=postgres needs WARRANTYDESK_TEST_POSTGRES (scripts/postgres.sh start prints it)")
+	}
+	return DriverPostgres, PostgresDatabase(t)
+}
+
+// SkipOnPostgres skips t when this run uses PostgreSQL, for tests of what
+// only SQLite has (its file, its pragmas). It skips even in strict mode:
+// the SQLite pass runs the test.
+func SkipOnPostgres(t testing.TB, reason string) {
+	t.Helper()
+	if OnPostgres() {
+		t.Skip("SQLite only: " + reason)
+	}
 }

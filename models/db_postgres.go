@@ -1,0 +1,197 @@
+package models
+
+// PostgreSQL as the alternative database: opening it, and the small
+// dialect helpers that let one set of queries and migrations run on both.
+// Everything SQLite-specific stays SQLite's; the PostgreSQL branch of each
+// helper says what it does instead.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// Advisory lock keys of this package (PostgreSQL only). Other packages'
+// locks (leader election) use other keys.
+const (
+	// writeLockKey serialises write transactions (Store.Tx).
+	writeLockKey int64 = 0x7764_0001
+	// migrateLockKey keeps two desks starting at once from migrating together.
+	migrateLockKey int64 = 0x7764_0002
+)
+
+// Pool sizes on PostgreSQL: enough readers for the web UI's concurrent
+// pages and the workers, few enough that several desks (and psql) fit in
+// the server's default max_connections of 100.
+const (
+	pgMaxOpenConns = 16
+	pgMaxIdleConns = 4
+)
+
+// openPostgres connects to the PostgreSQL server of opt.DSN. Every session
+// runs in UTC, so that times read back are the UTC instants stored.
+func openPostgres(ctx context.Context, opt Options) (*Store, error) {
+	cfg, err := pgx.ParseConfig(opt.DSN)
+	if err != nil {
+		// pgx's parse errors already hide the password.
+		return nil, fmt.Errorf("database dsn: %w", err)
+	}
+	redacted := RedactDSN(opt.DSN)
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	sqlDB := stdlib.OpenDB(*cfg)
+	sqlDB.SetMaxOpenConns(pgMaxOpenConns)
+	sqlDB.SetMaxIdleConns(pgMaxIdleConns)
+	sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open database %s: %w", redacted, redactErr(err, opt.DSN))
+	}
+	s := newStore(g, g, opt)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("connect to database %s: %w", redacted, redactErr(err, opt.DSN))
+	}
+	return s, nil
+}
+
+// RedactDSN returns dsn fit for a log line or an error: the password of a
+// URL or of a key=value string replaced by "xxxxx".
+func RedactDSN(dsn string) string {
+	if strings.Contains(dsn, "://") {
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+		// Unparseable: cut everything between the scheme and the host.
+		if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); j > i {
+			return dsn[:i+3] + "xxxxx" + dsn[j:]
+		}
+		return dsn
+	}
+	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}
+
+// kvPassword finds the value of password= in a key=value connection string,
+// quoted or not.
+var kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// redactErr keeps a driver error from repeating the DSN's password.
+func redactErr(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	cfg, perr := pgx.ParseConfig(dsn)
+	if perr != nil || cfg.Password == "" || !strings.Contains(err.Error(), cfg.Password) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), cfg.Password, "xxxxx"))
+}
+
+// sqlite reports whether s is a SQLite database.
+func (s *Store) sqlite() bool { return isSQLite(s.w) }
+
+// Driver is the database's driver: DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string { return s.w.Dialector.Name() }
+
+func isSQLite(db *gorm.DB) bool { return db.Dialector.Name() == DriverSQLite }
+
+// lockWrites makes the write transaction tx wait for any other one, as
+// SQLite's BEGIN IMMEDIATE does: on PostgreSQL a transaction-scoped
+// advisory lock, released at COMMIT or ROLLBACK.
+func lockWrites(tx *gorm.DB) error {
+	if isSQLite(tx) {
+		return nil
+	}
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", writeLockKey).Error; err != nil {
+		return fmt.Errorf("wait for other writers: %w", err)
+	}
+	return nil
+}
+
+// withMigrationLock runs fn on one connection of db; on PostgreSQL that
+// connection holds a session advisory lock meanwhile, so that two desks
+// starting together apply each migration once.
+func withMigrationLock(db *gorm.DB, fn func(conn *gorm.DB) error) error {
+	if isSQLite(db) {
+		return fn(db)
+	}
+	return db.Connection(func(conn *gorm.DB) error {
+		// A new session: Connection's handle shares one statement across calls.
+		conn = conn.Session(&gorm.Session{})
+		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrateLockKey).Error; err != nil {
+			return fmt.Errorf("wait for another desk's migrations: %w", err)
+		}
+		ferr := fn(conn)
+		// A fresh context: the unlock must run even when ctx was cancelled.
+		uerr := conn.WithContext(context.Background()).Exec("SELECT pg_advisory_unlock(?)", migrateLockKey).Error
+		return errors.Join(ferr, uerr)
+	})
+}
+
+// SQLite DDL phrases of the migrations and their PostgreSQL spelling. The
+// migrations are written once, in SQLite's dialect (what existing
+// databases were built with); pgDDL translates them.
+var pgDDLRewrites = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`(?i)\binteger PRIMARY KEY AUTOINCREMENT\b`), "bigserial PRIMARY KEY"},
+	{regexp.MustCompile(`(?i)\binteger\b`), "bigint"},
+	{regexp.MustCompile(`(?i)\bdatetime\b`), "timestamptz"},
+	{regexp.MustCompile(`(?i)\bnumeric( NOT NULL)? DEFAULT (true|false)\b`), "boolean$1 DEFAULT $2"},
+	// A case-insensitive unique index: on the lower-cased value.
+	{regexp.MustCompile(`(?i)\((\w+) COLLATE NOCASE\)`), "(lower($1))"},
+}
+
+// ddl returns the migration statement q in tx's dialect.
+func ddl(tx *gorm.DB, q string) string {
+	if isSQLite(tx) {
+		return q
+	}
+	for _, r := range pgDDLRewrites {
+		q = r.re.ReplaceAllString(q, r.with)
+	}
+	return q
+}
+
+// containsSQL is a condition true when column contains the bound text
+// (case-sensitive, no wildcards).
+func containsSQL(db *gorm.DB, column string) string {
+	if isSQLite(db) {
+		return "instr(" + column + ", ?) > 0"
+	}
+	return "strpos(" + column + ", ?) > 0"
+}
+
+// greatestSQL is the larger of two values: SQLite's two-argument MAX,
+// PostgreSQL's GREATEST.
+func greatestSQL(db *gorm.DB, a, b string) string {
+	if isSQLite(db) {
+		return "MAX(" + a + ", " + b + ")"
+	}
+	return "GREATEST(" + a + ", " + b + ")"
+}
+
+// nocaseOrder is column in an ORDER BY, ignoring case.
+func nocaseOrder(db *gorm.DB, column string) string {
+	if isSQLite(db) {
+		return column + " COLLATE NOCASE"
+	}
+	return "lower(" + column + ")"
+}

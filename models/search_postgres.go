@@ -1,0 +1,176 @@
+package models
+
+// Full-text search on PostgreSQL. ticket_fts is an ordinary table there,
+// with the same columns (rowid is the ticket id, as in the FTS5 table) and
+// a generated tsvector over them in the text search configuration
+// warrantydesk_sv: Swedish stemming after unaccent, so that "skarm" finds
+// "skärmen" as remove_diacritics does on SQLite. The subject weighs most,
+// then the serial, the requester and the body, in the proportions of
+// bm25Weights.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// pgSearchConfig is the text search configuration of ticket_fts.
+const pgSearchConfig = "warrantydesk_sv"
+
+// pgRankWeights are ts_rank's weights of the D, C, B and A labels: body,
+// requester, serial and subject, as bm25Weights weigh them on SQLite.
+const pgRankWeights = "'{0.1, 0.4, 0.6, 1.0}'"
+
+// pgSearchText is a column as the index reads it: the separators of mail
+// addresses, serials and paths as spaces, so that "anna" finds
+// anna.berg@kommun.se and "PF1" finds PF1-ABC, as unicode61 splits them.
+func pgSearchText(column string) string {
+	return "translate(" + column + ", '@._-/:+', '       ')"
+}
+
+// createTicketSearchPostgres is migration 2 on PostgreSQL.
+func createTicketSearchPostgres(tx *gorm.DB) error {
+	vector := func(column, weight string) string {
+		return "setweight(to_tsvector('" + pgSearchConfig + "', " + pgSearchText(column) + "), '" + weight + "')"
+	}
+	stmts := []string{
+		// unaccent is a trusted extension: a database owner may create it.
+		`CREATE EXTENSION IF NOT EXISTS unaccent`,
+		`DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgSearchConfig + `') THEN
+				CREATE TEXT SEARCH CONFIGURATION ` + pgSearchConfig + ` (COPY = pg_catalog.swedish);
+				ALTER TEXT SEARCH CONFIGURATION ` + pgSearchConfig + `
+					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+					WITH unaccent, swedish_stem;
+			END IF;
+		END $$`,
+		`CREATE TABLE ticket_fts (
+			rowid bigint PRIMARY KEY,
+			subject text NOT NULL DEFAULT '',
+			body text NOT NULL DEFAULT '',
+			requester text NOT NULL DEFAULT '',
+			serial text NOT NULL DEFAULT '',
+			document tsvector GENERATED ALWAYS AS (` +
+			vector("subject", "A") + " || " + vector("serial", "B") + " || " +
+			vector("requester", "C") + " || " + vector("body", "D") + `) STORED)`,
+		`CREATE INDEX idx_ticket_fts_document ON ticket_fts USING gin (document)`,
+	}
+	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			return fmt.Errorf("%.60s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// PGSearchQuery turns user input into a safe PostgreSQL tsquery text: every
+// word a quoted prefix term ('skärm':*), all of them required, as FTSQuery
+// does for FTS5. "" when the input has no word.
+func PGSearchQuery(input string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(input, notTokenRune) {
+		// Words hold letters and digits only; quoting is belt and braces.
+		w = strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`)
+		terms = append(terms, "'"+w+"':*")
+	}
+	return strings.Join(terms, " & ")
+}
+
+// searchMatch is the bound argument of searchHits: the user's query in
+// db's dialect ("" when it can match nothing).
+func searchMatch(db *gorm.DB, q string) string {
+	if isSQLite(db) {
+		return FTSQuery(q)
+	}
+	return PGSearchQuery(q)
+}
+
+// searchHits is a query of the ids (hit_id) of the tickets matching one
+// bound searchMatch argument, with their rank (hit_rank, lower is better).
+// Without rank every hit_rank is 0 (for counting, cheaper).
+func searchHits(db *gorm.DB, rank bool) string {
+	if isSQLite(db) {
+		r := "0"
+		if rank {
+			r = "bm25(ticket_fts, " + bm25Weights + ")"
+		}
+		return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM ticket_fts WHERE ticket_fts MATCH ?"
+	}
+	r := "0::float8"
+	if rank {
+		// Negated: ts_rank is higher for better matches.
+		r = "-ts_rank(" + pgRankWeights + ", document, query)::float8"
+	}
+	return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM ticket_fts, to_tsquery('" + pgSearchConfig +
+		"', ?) AS query WHERE document @@ query"
+}
+
+// pgSnippets is addSnippets on PostgreSQL: ts_headline marks the words of
+// the body (or of the subject when only it matched) that the query matches
+// as the index does (stemmed, unaccented); the passage around the first is
+// cut as on SQLite (cutSnippet). The text stays raw (not HTML).
+func (s *Store) pgSnippets(ctx context.Context, q string, ids []uint) (map[uint]string, error) {
+	query := PGSearchQuery(q)
+	if query == "" {
+		return nil, nil
+	}
+	opts := "StartSel=" + SnippetStart + ", StopSel=" + SnippetEnd + ", HighlightAll=true"
+	var rows []struct {
+		ID      uint
+		Subject string
+		Body    string
+	}
+	err := s.r.WithContext(ctx).Raw(`SELECT rowid AS id,
+			ts_headline('`+pgSearchConfig+`', subject, query, @opts) AS subject,
+			ts_headline('`+pgSearchConfig+`', body, query, @opts) AS body
+		FROM ticket_fts, to_tsquery('`+pgSearchConfig+`', @query) AS query WHERE rowid IN @ids`,
+		map[string]any{"opts": opts, "query": query, "ids": ids}).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("search snippets: %w", err)
+	}
+	out := make(map[uint]string, len(rows))
+	for _, r := range rows {
+		snip, ok := markedSnippet(r.Body)
+		if !ok {
+			snip, _ = markedSnippet(r.Subject)
+		}
+		out[r.ID] = snip
+	}
+	return out, nil
+}
+
+// markedSnippet cuts a snippet (cutSnippet) from a text whose matched words
+// ts_headline put between SnippetStart and SnippetEnd; false when none is.
+func markedSnippet(marked string) (string, bool) {
+	var plain strings.Builder
+	var spans [][2]int // byte ranges of the marked words in plain
+	for {
+		i := strings.Index(marked, SnippetStart)
+		if i < 0 {
+			break
+		}
+		j := strings.Index(marked[i:], SnippetEnd)
+		if j < 0 {
+			break
+		}
+		plain.WriteString(marked[:i])
+		from := plain.Len()
+		plain.WriteString(marked[i+len(SnippetStart) : i+j])
+		spans = append(spans, [2]int{from, plain.Len()})
+		marked = marked[i+j+len(SnippetEnd):]
+	}
+	if len(spans) == 0 {
+		return "", false
+	}
+	plain.WriteString(marked)
+	return cutSnippet(plain.String(), func(start, end int) bool {
+		for _, sp := range spans {
+			if start < sp[1] && sp[0] < end {
+				return true
+			}
+		}
+		return false
+	}, snippetWords)
+}
