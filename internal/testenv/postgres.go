@@ -6,8 +6,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
