@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"warrantydesk/models"
 	"warrantydesk/reports"
 )
 
@@ -293,14 +294,17 @@ func (c *Config) Validate() error {
 		bad("server.base_url", "%q is not an http(s) URL", c.Server.BaseURL)
 	}
 	switch c.Database.Driver {
-	case "sqlite":
-	case "postgres":
-		bad("database.driver", "postgres is planned but not available in this version; use \"sqlite\"")
+	case models.DriverSQLite, models.DriverPostgres:
+		if err := models.CheckDSN(c.Database.Driver, c.Database.DSN); err != nil {
+			bad("database.dsn", "%v", err)
+		}
 	default:
 		bad("database.driver", "%q is not one of sqlite, postgres", c.Database.Driver)
 	}
-	if strings.TrimSpace(c.Database.DSN) == "" {
-		bad("database.dsn", "is empty")
+	if c.Database.Driver == models.DriverPostgres && c.Server.Secret == "" {
+		// Without a data directory there is no place for a generated secret,
+		// and desks sharing one database must sign alike.
+		bad("server.secret", "is required with database.driver = \"postgres\" (every desk on the database signs Message-IDs and links with it)")
 	}
 	if c.IMAP.Host != "" {
 		checkPort(bad, "imap.port", c.IMAP.Port)

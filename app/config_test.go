@@ -81,6 +81,17 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"syntax error with line", "[server]\nlisten = \n", nil, "wd.toml:2"},
 		{"env bad number", "", []string{"WARRANTYDESK_IMAP_PORT=imap"}, `config imap.port: not a whole number: "imap" (from environment WARRANTYDESK_IMAP_PORT)`},
 		{"env unknown key", "", []string{"WARRANTYDESK_SMTP_HOTS=x"}, "config smtp.hots: unknown key (from environment WARRANTYDESK_SMTP_HOTS)"},
+		{"postgres empty dsn", "[server]\nsecret = \"0123456789abcdef\"\n[database]\ndriver = \"postgres\"\ndsn = \"\"\n", nil,
+			`config database.dsn: is empty; with driver "postgres" it is a connection URL`},
+		{"postgres file dsn", "[server]\nsecret = \"0123456789abcdef\"\n[database]\ndriver = \"postgres\"\n", nil,
+			`config database.dsn: "data/warrantydesk.db" is not a PostgreSQL connection string`},
+		{"postgres bad url", "[server]\nsecret = \"0123456789abcdef\"\n[database]\ndriver = \"postgres\"\ndsn = \"postgres://desk@db:port/x\"\n", nil,
+			`config database.dsn: cannot parse`},
+		{"postgres without secret", "[database]\ndriver = \"postgres\"\ndsn = \"postgres://desk@db/wd\"\n", nil,
+			`config server.secret: is required with database.driver = "postgres"`},
+		{"postgres url with sqlite", "[database]\ndsn = \"postgres://desk:hunter2@db/wd\"\n", nil,
+			`config database.dsn: "postgres://desk:xxxxx@db/wd" is a PostgreSQL URL but database.driver is "sqlite"`},
+		{"bad driver", "[database]\ndriver = \"mysql\"\n", nil, `config database.driver: "mysql" is not one of sqlite, postgres`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,6 +103,27 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDatabaseDSNPasswordNeverShown: a DSN with a password that is wrong
+// in some way is reported without the password, in URL and key=value form.
+func TestDatabaseDSNPasswordNeverShown(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://desk:s3cret-pw@db:notaport/wd",
+		"postgres://desk:s3cret-pw@db/wd?sslmode=bogus",
+		"host=db password=s3cret-pw sslmode=bogus",
+		"host=db password='s3cret-pw' port=x",
+	} {
+		_, err := LoadConfig("", []string{"WARRANTYDESK_DATABASE_DRIVER=postgres", "WARRANTYDESK_DATABASE_DSN=" + dsn,
+			"WARRANTYDESK_SERVER_SECRET=0123456789abcdef"})
+		if err == nil || !strings.Contains(err.Error(), "database.dsn") {
+			t.Errorf("%s: want a database.dsn error, got %v", dsn, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("the error shows the password: %v", err)
+		}
 	}
 }
 

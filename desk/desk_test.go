@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"warrantydesk/internal/teststore"
 
 	"warrantydesk/mailin"
 	"warrantydesk/mailout"
@@ -32,11 +32,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := models.Open(ctx, models.Options{DSN: filepath.Join(t.TempDir(), "wd.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := teststore.Open(t, models.Options{})
 	cat, err := templates.LoadCatalog()
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"warrantydesk/internal/teststore"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,11 +49,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := models.Open(ctx, models.Options{DSN: t.TempDir() + "/wd.db"})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := teststore.Open(t, models.Options{})
 	cat, err := templates.LoadCatalog()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"warrantydesk/internal/teststore"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -94,15 +95,7 @@ func imapTestLogger(t *testing.T) *slog.Logger {
 
 func imapTestStore(t *testing.T) *models.Store {
 	t.Helper()
-	store, err := models.Open(t.Context(), models.Options{DSN: t.TempDir() + "/wd.db"})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := store.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
+	store := teststore.Open(t, models.Options{})
 	return store
 }
 

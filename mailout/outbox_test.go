@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"warrantydesk/internal/testenv"
+	"warrantydesk/internal/teststore"
 
 	"warrantydesk/devmail"
 	"warrantydesk/models"
@@ -23,7 +25,8 @@ type testClock struct {
 
 func newTestClock() *testClock {
 	// A little ahead of the real clock: EnqueueMail stamps mail with time.Now.
-	return &testClock{t: time.Now().UTC().Add(time.Second)}
+	// Whole microseconds, which is what PostgreSQL stores.
+	return &testClock{t: time.Now().UTC().Add(time.Second).Truncate(time.Microsecond)}
 }
 
 func (c *testClock) Now() time.Time {
@@ -38,19 +41,22 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func openStore(t *testing.T, path string) *models.Store {
+// openStore opens the test database of path (from testDatabase) again.
+func openStore(t *testing.T, path models.Options) *models.Store {
 	t.Helper()
-	store, err := models.Open(t.Context(), models.Options{DSN: path})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	return store
+	return teststore.OpenAt(t, path)
+}
+
+// testDatabase is a fresh database for t, SQLite or PostgreSQL.
+func testDatabase(t *testing.T) models.Options {
+	t.Helper()
+	driver, dsn := testenv.Database(t)
+	return models.Options{Driver: driver, DSN: dsn}
 }
 
 func newStore(t *testing.T) *models.Store {
 	t.Helper()
-	return openStore(t, t.TempDir()+"/wd.db")
+	return teststore.Open(t, models.Options{})
 }
 
 func startCapture(t *testing.T, addr string) *devmail.SMTPCapture {
@@ -251,7 +257,7 @@ func TestWorkerSMTPDownThenUp(t *testing.T) {
 }
 
 func TestWorkerRestartDoesNotResend(t *testing.T) {
-	path := t.TempDir() + "/wd.db"
+	path := testDatabase(t)
 	capture := startCapture(t, "127.0.0.1:0")
 	store := openStore(t, path)
 	first := NewWorker(store, senderFor(capture), WorkerOptions{})

@@ -117,7 +117,7 @@ func (s *Store) ListAssets(ctx context.Context, f AssetFilter) ([]Asset, int64, 
 		cond := `serial LIKE ? ESCAPE '\' OR ` + normTagSQL + ` LIKE ? ESCAPE '\'`
 		args := []any{likePattern(qs), likePattern(qs)}
 		if m := strings.TrimSpace(f.Q); m != "" {
-			cond += ` OR model LIKE ? ESCAPE '\'`
+			cond += ` OR model ` + likeNocase(q) + ` ? ESCAPE '\'`
 			args = append(args, likePattern(m))
 		}
 		q = q.Where(cond, args...)

@@ -195,3 +195,40 @@ func nocaseOrder(db *gorm.DB, column string) string {
 	}
 	return "lower(" + column + ")"
 }
+
+// CheckDSN reports what is wrong with dsn for driver, in words for a
+// person editing the config; nil when it can be tried. A password in dsn
+// never appears in the message.
+func CheckDSN(driver, dsn string) error {
+	dsn = strings.TrimSpace(dsn)
+	looksPG := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	switch driver {
+	case DriverPostgres:
+		if dsn == "" {
+			return errors.New("is empty; with driver \"postgres\" it is a connection URL like postgres://user:password@host:5432/warrantydesk?sslmode=require")
+		}
+		if !looksPG && !strings.Contains(dsn, "=") {
+			return fmt.Errorf("%q is not a PostgreSQL connection string (postgres://user:password@host:5432/warrantydesk or \"host=… dbname=…\")", RedactDSN(dsn))
+		}
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			return fmt.Errorf("%s", redactErr(err, dsn))
+		}
+	default:
+		if dsn == "" {
+			return errors.New("is empty; with driver \"sqlite\" it is the database file, e.g. data/warrantydesk.db")
+		}
+		if looksPG {
+			return fmt.Errorf("%q is a PostgreSQL URL but database.driver is %q: set driver = \"postgres\"", RedactDSN(dsn), DriverSQLite)
+		}
+	}
+	return nil
+}
+
+// likeNocase is the LIKE operator that ignores case, as SQLite's LIKE does
+// (for ASCII): PostgreSQL's LIKE heeds case, its ILIKE does not.
+func likeNocase(db *gorm.DB) string {
+	if isSQLite(db) {
+		return "LIKE"
+	}
+	return "ILIKE"
+}

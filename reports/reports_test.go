@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"warrantydesk/internal/teststore"
 
 	"warrantydesk/models"
 )
@@ -75,11 +76,8 @@ type seed struct {
 func newSeed(t *testing.T) *seed {
 	t.Helper()
 	ctx := context.Background()
-	store, err := models.Open(ctx, models.Options{DSN: t.TempDir() + "/wd.db"})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := teststore.Open(t, models.Options{})
+	var err error
 	s := &seed{t: t, store: store, assets: map[string]*models.Asset{}, tickets: map[string]*models.Ticket{}}
 	if s.req, err = store.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv"); err != nil {
 		t.Fatal(err)

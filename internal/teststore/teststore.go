@@ -4,6 +4,7 @@
 package teststore
 
 import (
+	"context"
 	"testing"
 
 	"warrantydesk/internal/testenv"
@@ -15,7 +16,7 @@ import (
 func Open(t testing.TB, opt models.Options) *models.Store {
 	t.Helper()
 	opt.Driver, opt.DSN = testenv.Database(t)
-	store, err := models.Open(t.Context(), opt)
+	store, err := models.Open(context.Background(), opt)
 	if err != nil {
 		t.Fatalf("open %s test database: %v", opt.Driver, err)
 	}
@@ -24,5 +25,18 @@ func Open(t testing.TB, opt models.Options) *models.Store {
 			t.Errorf("close test database: %v", err)
 		}
 	})
+	return store
+}
+
+// OpenAt opens the store of opt.Driver and opt.DSN (a database of
+// testenv.Database, opened again, say after a simulated restart) and
+// closes it when t ends.
+func OpenAt(t testing.TB, opt models.Options) *models.Store {
+	t.Helper()
+	store, err := models.Open(context.Background(), opt)
+	if err != nil {
+		t.Fatalf("open %s test database: %v", opt.Driver, err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
 	return store
 }
