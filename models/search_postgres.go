@@ -25,10 +25,26 @@ const pgRankWeights = "'{0.1, 0.4, 0.6, 1.0}'"
 
 // pgSearchText is a column as the index reads it: the separators of mail
 // addresses, serials and paths as spaces, so that "anna" finds
-// anna.berg@kommun.se and "PF1" finds PF1-ABC, as unicode61 splits them.
+// anna.berg@kommun.se and "PF1" finds PF1-ABC, as unicode61 splits them;
+// and angle brackets as spaces, or PostgreSQL's parser would take
+// "<script>" in a mail for a tag and leave the word out.
 func pgSearchText(column string) string {
-	return "translate(" + column + ", '@._-/:+', '       ')"
+	return "translate(" + column + ", '@._-/:+<>', '         ')"
 }
+
+// pgHeadlineText is a column as ts_headline reads it: angle brackets as
+// private-use characters (pgUnbracket puts them back), so that the parser
+// sees words, not tags, as pgSearchText does for the index.
+func pgHeadlineText(column string) string {
+	return "translate(" + column + ", '<>', '" + pgLT + pgGT + "')"
+}
+
+const (
+	pgLT = "\ue002"
+	pgGT = "\ue003"
+)
+
+var pgUnbracket = strings.NewReplacer(pgLT, "<", pgGT, ">")
 
 // createTicketSearchPostgres is migration 2 on PostgreSQL.
 func createTicketSearchPostgres(tx *gorm.DB) error {
@@ -123,8 +139,8 @@ func (s *Store) pgSnippets(ctx context.Context, q string, ids []uint) (map[uint]
 		Body    string
 	}
 	err := s.r.WithContext(ctx).Raw(`SELECT rowid AS id,
-			ts_headline('`+pgSearchConfig+`', subject, query, @opts) AS subject,
-			ts_headline('`+pgSearchConfig+`', body, query, @opts) AS body
+			ts_headline('`+pgSearchConfig+`', `+pgHeadlineText("subject")+`, query, @opts) AS subject,
+			ts_headline('`+pgSearchConfig+`', `+pgHeadlineText("body")+`, query, @opts) AS body
 		FROM ticket_fts, to_tsquery('`+pgSearchConfig+`', @query) AS query WHERE rowid IN @ids`,
 		map[string]any{"opts": opts, "query": query, "ids": ids}).Scan(&rows).Error
 	if err != nil {
@@ -136,7 +152,7 @@ func (s *Store) pgSnippets(ctx context.Context, q string, ids []uint) (map[uint]
 		if !ok {
 			snip, _ = markedSnippet(r.Subject)
 		}
-		out[r.ID] = snip
+		out[r.ID] = pgUnbracket.Replace(snip)
 	}
 	return out, nil
 }
