@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -69,19 +68,21 @@ func TestDatabaseBusyRequestsWaitAndSucceed(t *testing.T) {
 	res.Body.Close()
 	noteToken := csrf("/tickets/1001")
 
-	// Another connection takes the write lock.
-	db, err := sql.Open("sqlite3", a.Cfg.Database.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
+	// Another connection takes the write lock: SQLite's database lock, or
+	// on PostgreSQL an exclusive lock on the tickets table (readers pass).
+	conn, err := rawDB(t, a.Cfg).Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
+	lock := []string{"BEGIN IMMEDIATE"}
+	if a.Cfg.Database.Driver == models.DriverPostgres {
+		lock = []string{"BEGIN", "LOCK TABLE tickets IN EXCLUSIVE MODE"}
+	}
+	for _, q := range lock {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	locked := time.Now()
 	released := make(chan struct{})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,7 +84,7 @@ func startDesk(t *testing.T, srv mailServer) *e2eDesk {
 	}
 	t.Cleanup(func() { capture.Close() })
 	cfg := Defaults()
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "wd.db")
+	useTestDatabase(t, &cfg)
 	cfg.IMAP = IMAPConfig{Host: srv.host, Port: srv.port, TLS: "none", Username: srv.user, Password: srv.password,
 		Mailbox: srv.mailbox, Idle: true, PollInterval: Duration{time.Second}, MaxSize: 25 << 20}
 	cfg.SMTP = SMTPConfig{Host: capture.Host(), Port: capture.Port(), TLS: "none"}

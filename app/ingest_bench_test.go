@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -66,7 +65,7 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		// (b) the full ingest into a fresh desk
 		cfg := Defaults()
-		cfg.Database.DSN = filepath.Join(b.TempDir(), "wd.db")
+		useTestDatabase(b, &cfg)
 		cfg.IMAP = IMAPConfig{Host: srv.host, Port: srv.port, TLS: "none", Username: srv.user, Password: srv.password,
 			Mailbox: mailbox, PollInterval: Duration{time.Minute}, MaxSize: 25 << 20}
 		cfg.Desk.Address = "helpdesk@kommun.example"

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -228,7 +227,7 @@ func find(samples []expSample, name string, labels ...string) (float64, bool) {
 func TestMetricsExposition(t *testing.T) {
 	ctx := context.Background()
 	cfg := Defaults()
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "wd.db")
+	useTestDatabase(t, &cfg)
 	cfg.Desk.Address = "helpdesk@kommun.test"
 	cfg.Vendors = []VendorConfig{{Name: "Refurbo \"AB\"", Email: "garanti@refurbo.test", WarrantyMonths: 36, TurnaroundDays: 10},
 		{Name: "Atea", Email: "service@atea.test", TurnaroundDays: 5}}

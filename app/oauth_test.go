@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -76,7 +75,7 @@ func TestXOAUTH2DeskReportsRevokedToken(t *testing.T) {
 	capture.RequireXOAUTH2(check)
 
 	cfg := Defaults()
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "wd.db")
+	useTestDatabase(t, &cfg)
 	cfg.Desk.Address = oauthTestUser
 	cfg.IMAP = IMAPConfig{Host: imapSrv.Host(), Port: imapSrv.Port(), TLS: "none", Username: oauthTestUser,
 		Auth: "xoauth2", Mailbox: "INBOX", PollInterval: Duration{time.Second}, MaxSize: 25 << 20}
@@ -172,7 +171,7 @@ func TestSeveralMailboxesFeedOneDesk(t *testing.T) {
 	reseller := startTestIMAP(t, "garantisvar@kommun.test", "pw-reseller")
 
 	cfg := Defaults()
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "wd.db")
+	useTestDatabase(t, &cfg)
 	cfg.Desk.Address = "helpdesk@kommun.test"
 	cfg.IMAP = IMAPConfig{Host: desk.Host(), Port: desk.Port(), TLS: "none", Username: "helpdesk@kommun.test",
 		Password: "pw-desk", Auth: "password", Mailbox: "INBOX", PollInterval: Duration{time.Second}, MaxSize: 25 << 20}

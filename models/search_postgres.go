@@ -16,8 +16,14 @@ import (
 	"gorm.io/gorm"
 )
 
-// pgSearchConfig is the text search configuration of ticket_fts.
-const pgSearchConfig = "warrantydesk_sv"
+// pgSearchConfig is the text search configuration of ticket_fts;
+// pgPrefixConfig reads a search's words for prefix matching (unstemmed);
+// pgQueryFunc makes the tsquery of a search (see createTicketSearchPostgres).
+const (
+	pgSearchConfig = "warrantydesk_sv"
+	pgPrefixConfig = "warrantydesk_prefix"
+	pgQueryFunc    = "warrantydesk_query"
+)
 
 // pgRankWeights are ts_rank's weights of the D, C, B and A labels: body,
 // requester, serial and subject, as bm25Weights weigh them on SQLite.
@@ -62,6 +68,37 @@ func createTicketSearchPostgres(tx *gorm.DB) error {
 					WITH unaccent, swedish_stem;
 			END IF;
 		END $$`,
+		// The same words unstemmed, for prefixes: "tangentb" finds
+		// "tangentbordet" (stemmed: tangentbord), and "tangenter" (stemmed:
+		// tangent) does not find it, as on SQLite.
+		`DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgPrefixConfig + `') THEN
+				CREATE TEXT SEARCH CONFIGURATION ` + pgPrefixConfig + ` (COPY = pg_catalog.simple);
+				ALTER TEXT SEARCH CONFIGURATION ` + pgPrefixConfig + `
+					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+					WITH unaccent, simple;
+			END IF;
+		END $$`,
+		// pgQueryFunc turns the words of a search (PGSearchQuery) into a
+		// tsquery: every word must match, either a word of the same stem
+		// or a word starting with it; stop words ("och") are left out, as
+		// the index leaves them out. NULL (matching nothing) without words.
+		`CREATE OR REPLACE FUNCTION ` + pgQueryFunc + `(words text) RETURNS tsquery
+		LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+		DECLARE
+			q tsquery;
+			stem tsquery;
+			w text;
+		BEGIN
+			FOREACH w IN ARRAY regexp_split_to_array(btrim(words), '\s+') LOOP
+				CONTINUE WHEN w = '';
+				stem := to_tsquery('` + pgSearchConfig + `', quote_literal(w));
+				CONTINUE WHEN numnode(stem) = 0;
+				stem := stem || to_tsquery('` + pgPrefixConfig + `', quote_literal(w) || ':*');
+				q := CASE WHEN q IS NULL THEN stem ELSE q && stem END;
+			END LOOP;
+			RETURN q;
+		END $$`,
 		`CREATE TABLE ticket_fts (
 			rowid bigint PRIMARY KEY,
 			subject text NOT NULL DEFAULT '',
@@ -81,17 +118,11 @@ func createTicketSearchPostgres(tx *gorm.DB) error {
 	return nil
 }
 
-// PGSearchQuery turns user input into a safe PostgreSQL tsquery text: every
-// word a quoted prefix term ('skärm':*), all of them required, as FTSQuery
-// does for FTS5. "" when the input has no word.
+// PGSearchQuery turns user input into the words pgQueryFunc reads: letters
+// and digits separated by spaces, so that nothing typed can be read as
+// tsquery syntax. "" when the input has no word.
 func PGSearchQuery(input string) string {
-	var terms []string
-	for _, w := range strings.FieldsFunc(input, notTokenRune) {
-		// Words hold letters and digits only; quoting is belt and braces.
-		w = strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`)
-		terms = append(terms, "'"+w+"':*")
-	}
-	return strings.Join(terms, " & ")
+	return strings.Join(strings.FieldsFunc(input, notTokenRune), " ")
 }
 
 // searchMatch is the bound argument of searchHits: the user's query in
@@ -119,8 +150,7 @@ func searchHits(db *gorm.DB, rank bool) string {
 		// Negated: ts_rank is higher for better matches.
 		r = "-ts_rank(" + pgRankWeights + ", document, query)::float8"
 	}
-	return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM ticket_fts, to_tsquery('" + pgSearchConfig +
-		"', ?) AS query WHERE document @@ query"
+	return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM ticket_fts, " + pgQueryFunc + "(?) AS query WHERE document @@ query"
 }
 
 // pgSnippets is addSnippets on PostgreSQL: ts_headline marks the words of
@@ -141,7 +171,7 @@ func (s *Store) pgSnippets(ctx context.Context, q string, ids []uint) (map[uint]
 	err := s.r.WithContext(ctx).Raw(`SELECT rowid AS id,
 			ts_headline('`+pgSearchConfig+`', `+pgHeadlineText("subject")+`, query, @opts) AS subject,
 			ts_headline('`+pgSearchConfig+`', `+pgHeadlineText("body")+`, query, @opts) AS body
-		FROM ticket_fts, to_tsquery('`+pgSearchConfig+`', @query) AS query WHERE rowid IN @ids`,
+		FROM ticket_fts, `+pgQueryFunc+`(@query) AS query WHERE rowid IN @ids`,
 		map[string]any{"opts": opts, "query": query, "ids": ids}).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("search snippets: %w", err)
