@@ -65,11 +65,13 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "wd.toml"), serveConfig(filepath.Join(dir, "wd.db"), imapSrv, capture, ""))
+	db := useTestDatabase(t, dir, filepath.Join(dir, "wd.db"))
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	start := func() *exec.Cmd {
 		cmd := exec.Command(binary, "serve", "-config", "wd.toml")
 		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), databaseEnv(dir)...)
 		logf, err := os.OpenFile(filepath.Join(dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +82,6 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 		}
 		return cmd
 	}
-	dbPath := filepath.Join(dir, "wd.db")
 	rounds, progressed, lastFinished := 0, 0, 0
 	// Kill after a random moment. A round that made no progress at all (a slow
 	// or busy machine) makes the next rounds wait longer, so that kills keep
@@ -93,7 +94,7 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
-		finished, _ := ingestProgress(dbPath)
+		finished, _ := ingestProgress(db)
 		t.Logf("round %d: SIGKILL with %d of %d mails finished", rounds+1, finished, mails)
 		if finished == mails {
 			break
@@ -127,7 +128,7 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for {
-		if finished, _ := ingestProgress(dbPath); finished == mails {
+		if finished, _ := ingestProgress(db); finished == mails {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -144,7 +145,7 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 		t.Errorf("serve did not stop cleanly on SIGTERM: %v", err)
 	}
 
-	store, err := models.Open(context.Background(), models.Options{DSN: dbPath})
+	store, err := models.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +201,8 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 }
 
 // ingestProgress counts the mails with a finished intake record.
-func ingestProgress(dbPath string) (int, error) {
-	store, err := models.Open(context.Background(), models.Options{DSN: dbPath})
+func ingestProgress(db models.Options) (int, error) {
+	store, err := models.Open(context.Background(), db)
 	if err != nil {
 		return 0, err
 	}

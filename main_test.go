@@ -8,7 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"warrantydesk/internal/testenv"
+	"warrantydesk/models"
 )
 
 // binary is the real warrantydesk, built once for the command tests.
@@ -39,7 +43,7 @@ func wd(t *testing.T, dir string, env []string, stdin string, args ...string) re
 	t.Helper()
 	cmd := exec.CommandContext(context.Background(), binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), databaseEnv(dir)...), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -51,6 +55,35 @@ func wd(t *testing.T, dir string, env []string, stdin string, args ...string) re
 		t.Fatal(err)
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// cliDatabases holds the PostgreSQL database of each directory the CLI
+// tests run commands in, when the suite runs on PostgreSQL.
+var cliDatabases sync.Map
+
+// useTestDatabase gives the commands run in dir the suite's database and
+// returns its Options, for the test to open it too: on SQLite the file
+// sqlitePath, which dir's config names; on PostgreSQL a fresh database,
+// handed to the commands by environment overrides of database.driver and
+// database.dsn (with the server.secret PostgreSQL requires).
+func useTestDatabase(t *testing.T, dir, sqlitePath string) models.Options {
+	t.Helper()
+	if !testenv.OnPostgres() {
+		return models.Options{DSN: sqlitePath}
+	}
+	driver, dsn := testenv.Database(t)
+	cliDatabases.Store(dir, []string{"WARRANTYDESK_DATABASE_DRIVER=" + driver, "WARRANTYDESK_DATABASE_DSN=" + dsn,
+		"WARRANTYDESK_SERVER_SECRET=cli-test-secret-0123456789"})
+	t.Cleanup(func() { cliDatabases.Delete(dir) })
+	return models.Options{Driver: driver, DSN: dsn}
+}
+
+// databaseEnv is the environment that points commands run in dir at its
+// test database (none on SQLite).
+func databaseEnv(dir string) []string {
+	env, _ := cliDatabases.Load(dir)
+	e, _ := env.([]string)
+	return e
 }
 
 func writeFile(t *testing.T, path, body string) {
@@ -78,6 +111,7 @@ name = "Refurbo AB"
 email = "garanti@refurbo.test"
 auto_forward = true
 `)
+	useTestDatabase(t, dir, filepath.Join(dir, "db", "desk.db"))
 	if r := wd(t, dir, nil, "", "migrate", "-config", "prod.toml"); r.code != 0 || !strings.Contains(r.stdout, "schema at version") {
 		t.Fatalf("migrate: %+v", r)
 	}
@@ -141,6 +175,13 @@ auto_forward = true
 	}
 
 	r = wd(t, dir, nil, "", "backup", filepath.Join(dir, "copy.db"), "-config", "prod.toml")
+	if testenv.OnPostgres() {
+		// backup copies a SQLite file; PostgreSQL has pg_dump.
+		if r.code == 0 || !strings.Contains(lastLine(r.stderr), "pg_dump") {
+			t.Errorf("backup on PostgreSQL must fail pointing to pg_dump: %+v", r)
+		}
+		return
+	}
 	if r.code != 0 {
 		t.Fatalf("backup: %+v", r)
 	}

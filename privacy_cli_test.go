@@ -40,6 +40,7 @@ username = "desk"
 [desk]
 address = "helpdesk@kommun.test"
 `, imapSrv.Host(), imapSrv.Port()))
+	db := useTestDatabase(t, dir, filepath.Join(dir, "wd.db"))
 
 	// A wrong password: a one-line reason that does not repeat it.
 	r := wd(t, dir, []string{"WARRANTYDESK_IMAP_PASSWORD=wrong-Pw-Cli-2a7c"}, "", "mail", "fetch", "-once", "-config", "wd.toml")
@@ -110,7 +111,7 @@ address = "helpdesk@kommun.test"
 		tokens = append(tokens, strings.TrimSpace(r.stdout))
 	}
 	ctx := context.Background()
-	store, err := models.Open(ctx, models.Options{DSN: filepath.Join(dir, "wd.db")})
+	store, err := models.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ address = "helpdesk@kommun.test"
 	if r := wd(t, dir, nil, "", "token", "revoke", "-email", "eva@kommun.test", "-config", "wd.toml"); r.code != 0 || !strings.Contains(r.stdout, "revoked 0 token(s)") {
 		t.Errorf("second revoke: %+v", r)
 	}
-	store, err = models.Open(ctx, models.Options{DSN: filepath.Join(dir, "wd.db")})
+	store, err = models.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
