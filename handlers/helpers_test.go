@@ -48,8 +48,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, teststore.Open(t, models.Options{}))
+}
+
+// newEnvOn is newEnv on a given store.
+func newEnvOn(t *testing.T, store *models.Store) *env {
+	t.Helper()
 	ctx := context.Background()
-	store := teststore.Open(t, models.Options{})
 	cat, err := templates.LoadCatalog()
 	if err != nil {
 		t.Fatal(err)

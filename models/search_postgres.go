@@ -29,28 +29,37 @@ const (
 // requester, serial and subject, as bm25Weights weigh them on SQLite.
 const pgRankWeights = "'{0.1, 0.4, 0.6, 1.0}'"
 
-// pgSearchText is a column as the index reads it: the separators of mail
-// addresses, serials and paths as spaces, so that "anna" finds
+// pgSeparators are read as spaces by the index (pgSearchText): the
+// separators of mail addresses, serials and paths, so that "anna" finds
 // anna.berg@kommun.se and "PF1" finds PF1-ABC, as unicode61 splits them;
-// and angle brackets as spaces, or PostgreSQL's parser would take
-// "<script>" in a mail for a tag and leave the word out.
+// and angle brackets, or PostgreSQL's parser would take "<script>" in a
+// mail for a tag and leave the word out.
+const pgSeparators = "@._-/:+<>"
+
+// pgSearchText is a column as the index reads it.
 func pgSearchText(column string) string {
-	return "translate(" + column + ", '@._-/:+<>', '         ')"
+	return "translate(" + column + ", '" + pgSeparators + "', '" + strings.Repeat(" ", len(pgSeparators)) + "')"
 }
 
-// pgHeadlineText is a column as ts_headline reads it: angle brackets as
-// private-use characters (pgUnbracket puts them back), so that the parser
-// sees words, not tags, as pgSearchText does for the index.
+// pgHeadlineText is a column as ts_headline reads it: each of pgSeparators
+// as its own private-use character, which the parser takes for a space as
+// the index does, and which pgUnseparate puts back.
 func pgHeadlineText(column string) string {
-	return "translate(" + column + ", '<>', '" + pgLT + pgGT + "')"
+	return "translate(" + column + ", '" + pgSeparators + "', '" + pgSeparatorStandIns + "')"
 }
 
-const (
-	pgLT = "\ue002"
-	pgGT = "\ue003"
-)
-
-var pgUnbracket = strings.NewReplacer(pgLT, "<", pgGT, ">")
+// pgSeparatorStandIns are the private-use characters (U+E010 on) standing
+// for pgSeparators in a headline; pgUnseparate undoes pgHeadlineText.
+var pgSeparatorStandIns, pgUnseparate = func() (string, *strings.Replacer) {
+	var stand strings.Builder
+	var pairs []string
+	for i, c := range pgSeparators {
+		r := rune(0xE010 + i)
+		stand.WriteRune(r)
+		pairs = append(pairs, string(r), string(c))
+	}
+	return stand.String(), strings.NewReplacer(pairs...)
+}()
 
 // createTicketSearchPostgres is migration 2 on PostgreSQL.
 func createTicketSearchPostgres(tx *gorm.DB) error {
@@ -182,7 +191,7 @@ func (s *Store) pgSnippets(ctx context.Context, q string, ids []uint) (map[uint]
 		if !ok {
 			snip, _ = markedSnippet(r.Subject)
 		}
-		out[r.ID] = pgUnbracket.Replace(snip)
+		out[r.ID] = pgUnseparate.Replace(snip)
 	}
 	return out, nil
 }
