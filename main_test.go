@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"warrantydesk/internal/testenv"
+	"warrantydesk/internal/teststore"
 	"warrantydesk/models"
 )
 
@@ -71,7 +72,7 @@ func useTestDatabase(t *testing.T, dir, sqlitePath string) models.Options {
 	if !testenv.OnPostgres() {
 		return models.Options{DSN: sqlitePath}
 	}
-	driver, dsn := testenv.Database(t)
+	driver, dsn := teststore.Database(t)
 	cliDatabases.Store(dir, []string{"WARRANTYDESK_DATABASE_DRIVER=" + driver, "WARRANTYDESK_DATABASE_DSN=" + dsn,
 		"WARRANTYDESK_SERVER_SECRET=cli-test-secret-0123456789"})
 	t.Cleanup(func() { cliDatabases.Delete(dir) })

@@ -4,7 +4,7 @@ import (
 	"database/sql"
 	"testing"
 
-	"warrantydesk/internal/testenv"
+	"warrantydesk/internal/teststore"
 	"warrantydesk/models"
 )
 
@@ -17,7 +17,7 @@ const testServerSecret = "test-server-secret-0123456789"
 // (with the server secret PostgreSQL requires, unless cfg has one).
 func useTestDatabase(t testing.TB, cfg *Config) {
 	t.Helper()
-	cfg.Database.Driver, cfg.Database.DSN = testenv.Database(t)
+	cfg.Database.Driver, cfg.Database.DSN = teststore.Database(t)
 	if cfg.Database.Driver == models.DriverPostgres && cfg.Server.Secret == "" {
 		cfg.Server.Secret = testServerSecret
 	}

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"warrantydesk/internal/testenv"
 	"warrantydesk/internal/teststore"
 
 	"warrantydesk/devmail"
@@ -50,7 +49,7 @@ func openStore(t *testing.T, path models.Options) *models.Store {
 // testDatabase is a fresh database for t, SQLite or PostgreSQL.
 func testDatabase(t *testing.T) models.Options {
 	t.Helper()
-	driver, dsn := testenv.Database(t)
+	driver, dsn := teststore.Database(t)
 	return models.Options{Driver: driver, DSN: dsn}
 }
 

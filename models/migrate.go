@@ -74,8 +74,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 func (s *Store) migrate(db *gorm.DB) error {
-	if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
+	// Created once; AutoMigrate on every start would read the catalog
+	// (slow on PostgreSQL's information_schema) for nothing.
+	if !db.Migrator().HasTable(&SchemaMigration{}) {
+		if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
 	}
 	var applied []SchemaMigration
 	if err := db.Find(&applied).Error; err != nil {

@@ -28,6 +28,13 @@ func Postgres(t testing.TB) string {
 // server for t, drops it when t ends, and returns its DSN.
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
+	return PostgresDatabaseFrom(t, "")
+}
+
+// PostgresDatabaseFrom is PostgresDatabase with the new database a copy of
+// the database template ("" = an empty one), which nobody may be connected to.
+func PostgresDatabaseFrom(t testing.TB, template string) string {
+	t.Helper()
 	base := Postgres(t)
 	u, err := url.Parse(base)
 	if err != nil {
@@ -42,7 +49,11 @@ func PostgresDatabase(t testing.TB) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+	create := `CREATE DATABASE ` + name
+	if template != "" {
+		create += ` TEMPLATE ` + template
+	}
+	if _, err := admin.ExecContext(ctx, create); err != nil {
 		_ = admin.Close()
 		t.Fatalf("create test database: %v", err)
 	}
