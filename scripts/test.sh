@@ -4,8 +4,12 @@
 #   - starts a private Dovecot and a private PostgreSQL on free loopback ports (scripts/dovecot.sh,
 #     scripts/postgres.sh) and stops them afterwards;
 #   - runs `go test` over every package with the sqlite_fts5 build tag, in strict mode: a test that
-#     would skip because a real server or the browser is missing fails instead.
+#     would skip because a real server or the browser is missing fails instead;
+#   - runs it a second time with WARRANTYDESK_TEST_DB=postgres: every test that opens a database
+#     opens a fresh PostgreSQL one instead (internal/testenv, internal/teststore); the few tests
+#     of what only SQLite has (its file, its pragmas) skip on that pass with the reason.
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run Warranty -v).
+# WARRANTYDESK_TEST_DBS="sqlite" (or "postgres") runs one pass only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,4 +43,9 @@ eval "$(scripts/postgres.sh start "$dir/pg" "$(free_port)")"
 
 export WARRANTYDESK_CHROMIUM="${WARRANTYDESK_CHROMIUM:-$(command -v chromium)}"
 export WARRANTYDESK_TEST_STRICT=1
-go test -tags sqlite_fts5 -count=1 "$@" ./...
+for db in ${WARRANTYDESK_TEST_DBS:-sqlite postgres}; do
+	echo "test.sh: the suite on $db" >&2
+	start=$SECONDS
+	WARRANTYDESK_TEST_DB=$db go test -tags sqlite_fts5 -count=1 "$@" ./...
+	echo "test.sh: $db pass took $((SECONDS - start))s" >&2
+done
