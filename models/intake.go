@@ -84,6 +84,9 @@ type FetchedMail struct {
 func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity uint32, mails []FetchedMail) ([]uint, error) {
 	var ids []uint
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockWrites(tx); err != nil {
+			return err
+		}
 		now := time.Now().UTC()
 		var lastUID uint32
 		for _, m := range mails {
