@@ -1,0 +1,110 @@
+package models
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"warrantydesk/internal/testenv"
+)
+
+func TestRedactDSN(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"postgres://desk:s3cret@db:5432/wd?sslmode=require", "postgres://desk:xxxxx@db:5432/wd?sslmode=require"},
+		{"postgres://desk@db/wd", "postgres://desk@db/wd"},
+		{"host=db user=desk password=s3cret dbname=wd", "host=db user=desk password=xxxxx dbname=wd"},
+		{"host=db password = 's3 cret' dbname=wd", "host=db password = xxxxx dbname=wd"},
+		{"postgres://desk:s3cret@db:port/wd", "postgres://xxxxx@db:port/wd"},
+		{"data/warrantydesk.db", "data/warrantydesk.db"},
+	}
+	for _, tt := range tests {
+		if got := RedactDSN(tt.dsn); got != tt.want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}
+
+// TestOpenPostgresFailureHidesThePassword opens a PostgreSQL DSN whose
+// server does not answer: a clear error naming the database, without the
+// password.
+func TestOpenPostgresFailureHidesThePassword(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, dsn := range []string{
+		"postgres://desk:s3cret-Pw-9@" + addr + "/wd?sslmode=disable&connect_timeout=2",
+		"host=127.0.0.1 port=" + addr[strings.LastIndex(addr, ":")+1:] + " user=desk password=s3cret-Pw-9 dbname=wd sslmode=disable connect_timeout=2",
+		"postgres://desk:s3cret-Pw-9@" + addr + "/wd?sslmode=bogus",
+	} {
+		_, err := Open(context.Background(), Options{Driver: DriverPostgres, DSN: dsn})
+		if err == nil {
+			t.Fatalf("%s: opened a database that is not there", RedactDSN(dsn))
+		}
+		t.Logf("%v", err)
+		if strings.Contains(err.Error(), "s3cret-Pw-9") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+		if !strings.Contains(err.Error(), "database") {
+			t.Errorf("the error does not say it is the database: %v", err)
+		}
+	}
+}
+
+// TestPostgresSearchQueryIsAlwaysWords: whatever is typed, the text given
+// to warrantydesk_query is words of letters and digits separated by spaces.
+func TestPostgresSearchQueryIsAlwaysWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"skärm":                      "skärm",
+		`'); DROP TABLE tickets;--`:  "DROP TABLE tickets",
+		"a:* & !b | <-> c":           "a b c",
+		"pf3kx-2a1 anna@kommun.test": "pf3kx 2a1 anna kommun test",
+		`"" ''`:                      "",
+	} {
+		if got := PGSearchQuery(in); got != want {
+			t.Errorf("PGSearchQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestWritesWaitForEachOtherOnPostgres: a write transaction waits while
+// another holds the write lock, as on SQLite (where the single writer
+// connection does it).
+func TestWritesWaitForEachOtherOnPostgres(t *testing.T) {
+	if !testenv.OnPostgres() {
+		t.Skip("PostgreSQL pass only: on SQLite the single writer connection serialises writes")
+	}
+	s := openTest(t, t.TempDir()+"/wd.db")
+	ctx := context.Background()
+	held := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Tx(ctx, func(tx *Store) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	second := make(chan error, 1)
+	go func() {
+		second <- s.Tx(ctx, func(tx *Store) error { return nil })
+	}()
+	select {
+	case err := <-second:
+		t.Fatalf("a second write transaction ran while the first held the lock (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+}
