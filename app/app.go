@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -175,7 +176,29 @@ func loadSecret(cfg Config) ([]byte, error) {
 	buf := make([]byte, 32)
 	_, _ = rand.Read(buf)
 	secret := []byte(hex.EncodeToString(buf))
-	if err := os.WriteFile(path, secret, 0o600); err != nil {
+	// Several serve processes may start at once on a new database: the first
+	// secret stored wins and the others read it. Write it aside, then link it
+	// into place, which fails when the file exists (and never shows a half-written one).
+	tmp, err := os.CreateTemp(filepath.Dir(path), "secret.key.*")
+	if err != nil {
+		return nil, fmt.Errorf("store generated secret beside %q: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(secret); err != nil {
+		_ = tmp.Close()
+		return nil, fmt.Errorf("store generated secret in %q: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("store generated secret in %q: %w", tmp.Name(), err)
+	}
+	err = os.Link(tmp.Name(), path)
+	if errors.Is(err, fs.ErrExist) {
+		if b, rerr := os.ReadFile(path); rerr == nil && len(b) >= 32 {
+			return b, nil // another process stored its secret first
+		}
+		err = os.Rename(tmp.Name(), path) // a damaged file: replace it
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store generated secret in %q: %w", path, err)
 	}
 	return secret, nil
