@@ -220,6 +220,13 @@ func runFailover(t *testing.T, driver, dsn string) {
 	}()
 
 	pollUntil(t, "the leader to be mid-ingest", func() bool { return progress() >= 100 })
+	// A one-shot fetch beside a leader would be a second fetcher and outbox.
+	if r := wd(t, dir, nil, "", "mail", "fetch", "-once", "-config", "wd.toml"); r.code != 1 ||
+		!strings.Contains(lastLine(r.stderr), "holds the leader lock") || strings.Contains(r.stdout, "fetched") {
+		t.Errorf("mail fetch -once while a serve leads: %+v", r)
+	} else {
+		t.Logf("mail fetch -once while a serve leads: %s", lastLine(r.stderr))
+	}
 	standbyLogBefore := standby.logText()
 	leader.kill()
 	atKill := progress() // what the leader finished before it died

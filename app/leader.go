@@ -67,7 +67,7 @@ func (a *App) holdLeaderLock(ctx context.Context) (release func(), err error) {
 		return nil, err
 	}
 	if err := lease.TryOnce(ctx, lock); err != nil {
-		return nil, fmt.Errorf("%w: that `serve` fetches mail and delivers the outbox itself; stop it to fetch by hand", err)
+		return nil, fmt.Errorf("%w: the leader (a `serve`, or another `mail fetch`) fetches mail and delivers the outbox itself, so this pass is not run", err)
 	}
 	return func() {
 		if err := lock.Release(); err != nil {
