@@ -29,6 +29,10 @@ func (a *App) Health(ctx context.Context) handlers.Health {
 	}
 	h.Checks["database"] = handlers.HealthCheck{OK: true}
 
+	if el := a.elector.Load(); el != nil && el.TryError() != nil {
+		// Without the lock this instance cannot take over from a dead leader.
+		fail("leader", "cannot take the leader lock: "+el.TryError().Error())
+	}
 	a.workersMu.Lock()
 	for name, msg := range a.workerErr {
 		fail(name, msg)

@@ -123,6 +123,7 @@ type Elector struct {
 	opt     ElectorOptions
 	log     *slog.Logger
 	leading atomic.Bool
+	tryErr  atomic.Pointer[error] // the last attempt's error while trying fails; nil otherwise
 }
 
 // NewElector returns an Elector for lock.
@@ -142,6 +143,16 @@ func NewElector(lock Lock, opt ElectorOptions) *Elector {
 
 // Leading reports whether this process is the leader now.
 func (e *Elector) Leading() bool { return e.leading.Load() }
+
+// TryError is the error of the last attempt to take the lock while attempts
+// fail (the database is unreachable): then this process could not take over
+// from a dead leader. Nil while attempts work, whoever holds the lock.
+func (e *Elector) TryError() error {
+	if p := e.tryErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Run takes the lock when it can and runs lead while it holds it. lead must
 // return soon after its context is cancelled: that happens when the lock is
@@ -171,17 +182,20 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) {
 				e.log.Error("cannot try the leader lock; retrying", "err", err)
 			}
 			failing = true
+			e.tryErr.Store(&err)
 		case ok:
 			if failing {
 				e.log.Info("leader lock reachable again")
 			}
 			failing = false
+			e.tryErr.Store(nil)
 			e.lead(ctx, lead)
 		default:
 			if failing {
 				e.log.Info("leader lock reachable again; another process leads")
 			}
 			failing = false
+			e.tryErr.Store(nil)
 		}
 		retry.Reset(e.opt.RetryEvery)
 	}

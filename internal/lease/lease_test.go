@@ -209,3 +209,23 @@ func TestReplacedLockFileEndsLeadership(t *testing.T) {
 	// Standing by again, it takes the new file's lock: one leader again.
 	waitFor(t, "a new term on the new file", func() bool { terms, _, active := a.state(); return terms >= 2 && active })
 }
+
+// TestElectorReportsALockItCannotTry: while the lock cannot even be tried
+// (here: its directory is missing) the elector says why, and once it can,
+// it leads and the error is gone.
+func TestElectorReportsALockItCannotTry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "not-yet")
+	a := startElector(t, NewFileLock(filepath.Join(dir, "wd.db.leader")))
+	waitFor(t, "the attempt's error", func() bool { return a.e.TryError() != nil })
+	if _, _, active := a.state(); active {
+		t.Fatal("leads without the lock")
+	}
+	t.Logf("TryError: %v", a.e.TryError())
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the elector to lead", func() bool { _, _, active := a.state(); return active })
+	if err := a.e.TryError(); err != nil {
+		t.Errorf("TryError while leading: %v", err)
+	}
+}
