@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -52,7 +53,8 @@ func (d *servingDesk) get(t *testing.T, path string) (int, string) {
 // TestTwoDesksOnOneDatabaseHaveOneLeader serves two desks on one SQLite
 // database: one fetches and delivers, both answer the web, each says which it
 // is; a one-shot fetch is refused while a leader runs; when the leader stops,
-// the other takes over and fetches the next mail.
+// the other takes over and fetches the next mail, and its workers restart
+// when it loses the lock and wins it again.
 func TestTwoDesksOnOneDatabaseHaveOneLeader(t *testing.T) {
 	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
 	if err != nil {
@@ -168,6 +170,17 @@ func TestTwoDesksOnOneDatabaseHaveOneLeader(t *testing.T) {
 	waitFor(t, "the standby to take over", func() bool { return standby.app.Role() == RoleLeader })
 	deliver()
 	waitFor(t, "the second mail's ticket and acknowledgement", func() bool { tk, acks := ticketsAndAcks(standby.app); return tk == 2 && acks == 2 })
+
+	// A leader that loses its lock (here: its lock file is deleted) stops its
+	// workers; when it wins the lock again they start afresh and fetch.
+	lockFile := cfg.Database.DSN + ".leader"
+	if err := os.Remove(lockFile); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a new term (the lock file made again)", func() bool { _, err := os.Stat(lockFile); return err == nil })
+	waitFor(t, "the desk to lead again", func() bool { return standby.app.Role() == RoleLeader })
+	deliver()
+	waitFor(t, "the third mail's ticket and acknowledgement", func() bool { tk, acks := ticketsAndAcks(standby.app); return tk == 3 && acks == 3 })
 	standby.stop(t)
 	standby.cancel = nil
 
@@ -176,8 +189,8 @@ func TestTwoDesksOnOneDatabaseHaveOneLeader(t *testing.T) {
 	if fetched, processed, err := open().FetchOnce(context.Background()); err != nil || fetched != 1 || processed != 1 {
 		t.Errorf("FetchOnce with no desk serving = %d, %d, %v; want 1, 1, nil", fetched, processed, err)
 	}
-	if tk, acks := ticketsAndAcks(standby.app); tk != 3 || acks != 3 {
-		t.Errorf("%d tickets, %d acknowledgements sent; want 3 and 3", tk, acks)
+	if tk, acks := ticketsAndAcks(standby.app); tk != 4 || acks != 4 {
+		t.Errorf("%d tickets, %d acknowledgements sent; want 4 and 4", tk, acks)
 	}
 }
 
