@@ -133,7 +133,8 @@ func TestLeaderKilledStandbyContinuesIntake(t *testing.T) {
 		dsn    string
 	}{
 		{driver: "sqlite", dsn: filepath.Join(t.TempDir(), "wd.db")},
-		// TODO(postgres port): enable when models.Open supports "postgres" (today it refuses the driver, so serve cannot start):
+		// TODO(postgres port): enable when models.Open supports "postgres" (today it refuses the driver, so serve
+		// cannot start), importing warrantydesk/internal/testenv. The PostgreSQL lease itself is tested in internal/lease.
 		// {driver: "postgres", dsn: testenv.PostgresDatabase(t)},
 	}
 	for _, tt := range tests {
