@@ -158,14 +158,26 @@ func runFailover(t *testing.T, driver, dsn string) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "wd.toml"), withDriver(serveConfig(dsn, imapSrv, capture, "failover-test-secret-0123456789"), driver))
 
+	first := startInstance(t, dir, "first")
+	second := startInstance(t, dir, "second")
+	pollUntil(t, "one leader and one standby", func() bool {
+		r1, r2 := first.role(), second.role()
+		return (r1 == "leader" && r2 == "standby") || (r1 == "standby" && r2 == "leader")
+	})
+	leader, standby := first, second
+	if second.role() == "leader" {
+		leader, standby = second, first
+	}
+	// One store for the test's reads, opened once the desks have migrated the database.
+	ctx := context.Background()
+	store, err := models.Open(ctx, models.Options{Driver: driver, DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
 	progress := func() int {
 		t.Helper()
-		store, err := models.Open(context.Background(), models.Options{Driver: driver, DSN: dsn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		counts, err := store.CountIntakeByOutcome(context.Background())
+		counts, err := store.CountIntakeByOutcome(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,17 +188,6 @@ func runFailover(t *testing.T, driver, dsn string) {
 			}
 		}
 		return finished
-	}
-
-	first := startInstance(t, dir, "first")
-	second := startInstance(t, dir, "second")
-	pollUntil(t, "one leader and one standby", func() bool {
-		r1, r2 := first.role(), second.role()
-		return (r1 == "leader" && r2 == "standby") || (r1 == "standby" && r2 == "leader")
-	})
-	leader, standby := first, second
-	if second.role() == "leader" {
-		leader, standby = second, first
 	}
 
 	// Mail arrives steadily; the last heldBack mails only once the leader is dead.
@@ -254,12 +255,6 @@ func runFailover(t *testing.T, driver, dsn string) {
 		t.Fatal(err)
 	}
 	pollUntil(t, "every mail to be finished", func() bool { return progress() == mails })
-	store, err := models.Open(context.Background(), models.Options{Driver: driver, DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	ctx := context.Background()
 	pollUntil(t, "the outbox to drain", func() bool {
 		byStatus, err := store.CountOutboxByStatus(ctx)
 		return err == nil && byStatus[models.OutboxQueued] == 0
