@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"warrantydesk/devmail"
+	"warrantydesk/internal/teststore"
 	"warrantydesk/models"
 )
 
@@ -128,18 +129,9 @@ func withDriver(config, driver string) string {
 // recorded once, each distinct new mail made one ticket, each ticket got one
 // acknowledgement, and no acknowledgement was sent twice by two instances.
 func TestLeaderKilledStandbyContinuesIntake(t *testing.T) {
-	tests := []struct {
-		driver string
-		dsn    string
-	}{
-		{driver: "sqlite", dsn: filepath.Join(t.TempDir(), "wd.db")},
-		// TODO(postgres port): enable when models.Open supports "postgres" (today it refuses the driver, so serve
-		// cannot start), importing warrantydesk/internal/testenv. The PostgreSQL lease itself is tested in internal/lease.
-		// {driver: "postgres", dsn: testenv.PostgresDatabase(t)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.driver, func(t *testing.T) { runFailover(t, tt.driver, tt.dsn) })
-	}
+	// The suite's database: SQLite, or PostgreSQL on scripts/test.sh's second pass.
+	driver, dsn := teststore.Database(t)
+	t.Run(driver, func(t *testing.T) { runFailover(t, driver, dsn) })
 }
 
 func runFailover(t *testing.T, driver, dsn string) {

@@ -50,8 +50,8 @@ func (d *servingDesk) get(t *testing.T, path string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// TestTwoDesksOnOneDatabaseHaveOneLeader serves two desks on one SQLite
-// database: one fetches and delivers, both answer the web, each says which it
+// TestTwoDesksOnOneDatabaseHaveOneLeader serves two desks on one database
+// (the suite's: SQLite or PostgreSQL): one fetches and delivers, both answer the web, each says which it
 // is; a one-shot fetch is refused while a leader runs; when the leader stops,
 // the other takes over and fetches the next mail, and its workers restart
 // when it loses the lock and wins it again.
@@ -67,7 +67,7 @@ func TestTwoDesksOnOneDatabaseHaveOneLeader(t *testing.T) {
 	}
 	defer capture.Close()
 	cfg := Defaults()
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "wd.db")
+	useTestDatabase(t, &cfg)
 	cfg.IMAP = IMAPConfig{Host: imapSrv.Host(), Port: imapSrv.Port(), TLS: "none", Username: "desk", Password: "pw",
 		Mailbox: "INBOX", Idle: true, PollInterval: Duration{time.Second}, MaxSize: 25 << 20}
 	cfg.SMTP = SMTPConfig{Host: capture.Host(), Port: capture.Port(), TLS: "none"}
@@ -171,13 +171,31 @@ func TestTwoDesksOnOneDatabaseHaveOneLeader(t *testing.T) {
 	deliver()
 	waitFor(t, "the second mail's ticket and acknowledgement", func() bool { tk, acks := ticketsAndAcks(standby.app); return tk == 2 && acks == 2 })
 
-	// A leader that loses its lock (here: its lock file is deleted) stops its
-	// workers; when it wins the lock again they start afresh and fetch.
-	lockFile := cfg.Database.DSN + ".leader"
-	if err := os.Remove(lockFile); err != nil {
-		t.Fatal(err)
+	// A leader that loses its lock (here: its lock file is deleted, or its
+	// PostgreSQL session ended) stops its workers; when it wins the lock
+	// again they start afresh and fetch.
+	if cfg.Database.Driver == models.DriverPostgres {
+		db := rawDB(t, cfg)
+		key := uint64(lease.AdvisoryKey)
+		holder := func() (pid int) {
+			_ = db.QueryRow(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND classid = $1 AND objid = $2 AND objsubid = 1`,
+				uint32(key>>32), uint32(key)).Scan(&pid)
+			return pid
+		}
+		old := holder()
+		if _, err := db.Exec("SELECT pg_terminate_backend($1)", old); old == 0 || err != nil {
+			t.Fatalf("end the leader's session %d: %v", old, err)
+		}
+		waitFor(t, "a new term (the lock taken by a new session)", func() bool { pid := holder(); return pid != 0 && pid != old })
+	} else {
+		lockFile := cfg.Database.DSN + ".leader"
+		if err := os.Remove(lockFile); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a new term (the lock file made again)", func() bool { _, err := os.Stat(lockFile); return err == nil })
 	}
-	waitFor(t, "a new term (the lock file made again)", func() bool { _, err := os.Stat(lockFile); return err == nil })
 	waitFor(t, "the desk to lead again", func() bool { return standby.app.Role() == RoleLeader })
 	deliver()
 	waitFor(t, "the third mail's ticket and acknowledgement", func() bool { tk, acks := ticketsAndAcks(standby.app); return tk == 3 && acks == 3 })
