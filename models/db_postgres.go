@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -53,7 +54,14 @@ func openPostgres(ctx context.Context, opt Options) (*Store, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
-	sqlDB := stdlib.OpenDB(*cfg)
+	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
+		// Times come back in UTC, as SQLite's driver returns them, whatever
+		// the process's local zone: code that takes a date from a stored
+		// midnight (delivered_on) must not see the day before.
+		conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}))
 	sqlDB.SetMaxOpenConns(pgMaxOpenConns)
 	sqlDB.SetMaxIdleConns(pgMaxIdleConns)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
