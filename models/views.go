@@ -264,8 +264,9 @@ func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter, forCount bool)
 	if f.Sort == "" {
 		f.Sort = SortRelevance
 	}
-	// Every match carries its bm25 rank (lower is better); the ticket whose
-	// number was typed ranks above every text match.
+	// Every match carries its rank (bm25 on SQLite, ts_rank negated on
+	// PostgreSQL: lower is better); the ticket whose number was typed ranks
+	// above every text match.
 	match := searchMatch(q, qs)
 	number, numErr := strconv.ParseInt(strings.TrimPrefix(qs, "#"), 10, 64)
 	hits := searchHits(q, !forCount)
