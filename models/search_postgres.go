@@ -119,8 +119,12 @@ func createTicketSearchPostgres(tx *gorm.DB) error {
 			vector("requester", "C") + " || " + vector("body", "D") + `) STORED)`,
 		`CREATE INDEX idx_ticket_fts_document ON ticket_fts USING gin (document)`,
 	}
-	for _, q := range stmts {
+	for i, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
+			if i == 0 {
+				return fmt.Errorf("full-text search needs the PostgreSQL extension unaccent (Debian: postgresql-contrib), "+
+					"created by the database's owner or a superuser: %w", err)
+			}
 			return fmt.Errorf("%.60s: %w", q, err)
 		}
 	}
