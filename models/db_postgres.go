@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
@@ -239,4 +240,15 @@ func likeNocase(db *gorm.DB) string {
 		return "LIKE"
 	}
 	return "ILIKE"
+}
+
+// explainDenied adds what to do to PostgreSQL's "permission denied" while
+// migrating: the desk creates its tables, so its user must own the database.
+func explainDenied(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
+		return fmt.Errorf("%w (the database user creates the tables, so it must own the database: "+
+			"ALTER DATABASE name OWNER TO user, or createdb -O user name)", err)
+	}
+	return err
 }

@@ -2,7 +2,10 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +109,38 @@ func TestWritesWaitForEachOtherOnPostgres(t *testing.T) {
 	}
 	if err := <-second; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPostgresUserWithoutRightsIsToldWhatToDo opens a database as a user
+// that may connect but not create tables: the error says the user must own
+// the database.
+func TestPostgresUserWithoutRightsIsToldWhatToDo(t *testing.T) {
+	if !testenv.OnPostgres() {
+		t.Skip("PostgreSQL pass only")
+	}
+	dsn := testenv.PostgresDatabase(t)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := fmt.Sprintf("wd_guest_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE ROLE " + role + " LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP ROLE IF EXISTS " + role); err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+		}
+		_ = admin.Close()
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	_, err = Open(context.Background(), Options{Driver: DriverPostgres, DSN: u.String()})
+	if err == nil || !strings.Contains(err.Error(), "must own the database") {
+		t.Errorf("want a permission error saying the user must own the database, got %v", err)
 	}
 }

@@ -78,7 +78,7 @@ func (s *Store) migrate(db *gorm.DB) error {
 	// (slow on PostgreSQL's information_schema) for nothing.
 	if !db.Migrator().HasTable(&SchemaMigration{}) {
 		if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
-			return fmt.Errorf("create schema_migrations: %w", err)
+			return fmt.Errorf("create schema_migrations: %w", explainDenied(err))
 		}
 	}
 	var applied []SchemaMigration
@@ -105,7 +105,7 @@ func (s *Store) migrate(db *gorm.DB) error {
 			return tx.Create(&SchemaMigration{Version: m.version, Description: m.description, AppliedAt: time.Now().UTC()}).Error
 		})
 		if err != nil {
-			return fmt.Errorf("migration %d (%s): %w", m.version, m.description, err)
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.description, explainDenied(err))
 		}
 		s.log.Info("applied migration", "version", m.version, "description", m.description)
 	}
