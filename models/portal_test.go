@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"warrantydesk/internal/testenv"
+
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -15,19 +18,25 @@ import (
 // as they were before it (an upgrade with users in it): the column is added
 // empty, it is a foreign key to vendors, and running it again changes nothing.
 func TestPortalMigrationUpgrade(t *testing.T) {
-	db, err := gorm.Open(sqlite.Open(filepath.Join(t.TempDir(), "old.db")+"?_pragma=foreign_keys(1)&_foreign_keys=1"),
-		&gorm.Config{Logger: logger.Discard})
+	driver, dsn := testenv.Database(t)
+	dialector := sqlite.Open(dsn + "?_pragma=foreign_keys(1)&_foreign_keys=1")
+	if driver == DriverPostgres {
+		dialector = postgres.Open(dsn)
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sqlDB, err := db.DB(); err == nil {
+		t.Cleanup(func() { _ = sqlDB.Close() })
+	}
 	for _, q := range []string{
-		`PRAGMA foreign_keys = ON`,
 		`CREATE TABLE vendors (id integer PRIMARY KEY AUTOINCREMENT, name text NOT NULL)`,
 		`CREATE TABLE agents (id integer PRIMARY KEY AUTOINCREMENT, email text NOT NULL, role text NOT NULL)`,
 		`INSERT INTO vendors (name) VALUES ('Refurbo AB')`,
 		`INSERT INTO agents (email, role) VALUES ('anna@desk.test', 'agent')`,
 	} {
-		if err := db.Exec(q).Error; err != nil {
+		if err := db.Exec(ddl(db, q)).Error; err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -49,7 +58,11 @@ func TestPortalMigrationUpgrade(t *testing.T) {
 	if err := db.Exec(`DELETE FROM vendors WHERE id = 1`).Error; err == nil {
 		t.Error("a vendor with users was deleted")
 	}
-	if err := db.Raw(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'idx_agents_vendor_id'`).Scan(&n).Error; err != nil || n != 1 {
+	indexes := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'idx_agents_vendor_id'`
+	if driver == DriverPostgres {
+		indexes = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'idx_agents_vendor_id'`
+	}
+	if err := db.Raw(indexes).Scan(&n).Error; err != nil || n != 1 {
 		t.Errorf("index idx_agents_vendor_id: %d (%v)", n, err)
 	}
 }
