@@ -31,12 +31,14 @@ const (
 	migrateLockKey int64 = 0x7764_0002
 )
 
-// Pool sizes on PostgreSQL: enough readers for the web UI's concurrent
-// pages and the workers, few enough that several desks (and psql) fit in
-// the server's default max_connections of 100.
+// Pool sizes on PostgreSQL. Writers and readers have pools of their own,
+// as on SQLite: write transactions queue for the write lock (lockWrites)
+// holding a writer connection each, and a transaction that reads through
+// the store meanwhile must still find a reader. Together they fit several
+// desks (and psql) in the server's default max_connections of 100.
 const (
-	pgMaxOpenConns = 16
-	pgMaxIdleConns = 4
+	pgWriterConns = 4
+	pgReaderConns = 12
 )
 
 // openPostgres connects to the PostgreSQL server of opt.DSN. Every session
@@ -55,25 +57,39 @@ func openPostgres(ctx context.Context, opt Options) (*Store, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
-	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
-		// Times come back in UTC, as SQLite's driver returns them, whatever
-		// the process's local zone: code that takes a date from a stored
-		// midnight (delivered_on) must not see the day before.
-		conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
-			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
-		return nil
-	}))
-	sqlDB.SetMaxOpenConns(pgMaxOpenConns)
-	sqlDB.SetMaxIdleConns(pgMaxIdleConns)
-	sqlDB.SetConnMaxLifetime(30 * time.Minute)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
-	if err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("open database %s: %w", redacted, redactErr(err, opt.DSN))
+	open := func(conns int) (*gorm.DB, error) {
+		sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
+			// Times come back in UTC, as SQLite's driver returns them, whatever
+			// the process's local zone: code that takes a date from a stored
+			// midnight (delivered_on) must not see the day before.
+			conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+				Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+			return nil
+		}))
+		sqlDB.SetMaxOpenConns(conns)
+		sqlDB.SetMaxIdleConns(min(conns, 4))
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+		if err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("open database %s: %w", redacted, redactErr(err, opt.DSN))
+		}
+		return g, nil
 	}
-	s := newStore(g, g, opt)
-	if err := sqlDB.PingContext(ctx); err != nil {
+	w, err := open(pgWriterConns)
+	if err != nil {
+		return nil, err
+	}
+	r, err := open(pgReaderConns)
+	if err != nil {
+		if db, derr := w.DB(); derr == nil {
+			_ = db.Close()
+		}
+		return nil, err
+	}
+	s := newStore(w, r, opt)
+	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", redacted, redactErr(err, opt.DSN))
 	}
