@@ -144,3 +144,46 @@ func TestPostgresUserWithoutRightsIsToldWhatToDo(t *testing.T) {
 		t.Errorf("want a permission error saying the user must own the database, got %v", err)
 	}
 }
+
+// TestDesksStartingTogetherMigrateOnce opens one new PostgreSQL database
+// from four desks at once: each start succeeds, and every migration is
+// applied once (the migration lock makes the others wait, then find it done).
+func TestDesksStartingTogetherMigrateOnce(t *testing.T) {
+	if !testenv.OnPostgres() {
+		t.Skip("PostgreSQL pass only: desks share a SQLite file only on one host, one serve at a time starting")
+	}
+	dsn := testenv.PostgresDatabase(t)
+	const desks = 4
+	errs := make(chan error, desks)
+	stores := make(chan *Store, desks)
+	for range desks {
+		go func() {
+			s, err := Open(context.Background(), Options{Driver: DriverPostgres, DSN: dsn})
+			errs <- err
+			stores <- s
+		}()
+	}
+	for range desks {
+		if err := <-errs; err != nil {
+			t.Errorf("a desk starting with the others: %v", err)
+		}
+		if s := <-stores; s != nil {
+			t.Cleanup(func() { _ = s.Close() })
+		}
+	}
+	s := openTestDSN(t, dsn)
+	applied, err := s.AppliedMigrations(context.Background())
+	if err != nil || len(applied) != len(allMigrations) {
+		t.Errorf("%d migrations recorded (%v), want %d, each once", len(applied), err, len(allMigrations))
+	}
+}
+
+func openTestDSN(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Options{Driver: DriverPostgres, DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
