@@ -138,7 +138,7 @@ func PGSearchQuery(input string) string {
 	return strings.Join(strings.FieldsFunc(input, notTokenRune), " ")
 }
 
-// searchMatch is the bound argument of searchHits: the user's query in
+// searchMatch is the bound argument of searchFrom: the user's query in
 // db's dialect ("" when it can match nothing).
 func searchMatch(db *gorm.DB, q string) string {
 	if isSQLite(db) {
@@ -147,23 +147,33 @@ func searchMatch(db *gorm.DB, q string) string {
 	return PGSearchQuery(q)
 }
 
+// searchFrom is the FROM clause (after "FROM") of the ticket_fts rows
+// matching one bound searchMatch argument; their ticket id is rowid.
+func searchFrom(db *gorm.DB) string {
+	if isSQLite(db) {
+		return "ticket_fts WHERE ticket_fts MATCH ?"
+	}
+	return "ticket_fts, " + pgQueryFunc + "(?) AS query WHERE document @@ query"
+}
+
+// searchRank is the rank of a row of searchFrom, lower is better: bm25 on
+// SQLite, ts_rank negated on PostgreSQL (where higher is better).
+func searchRank(db *gorm.DB) string {
+	if isSQLite(db) {
+		return "bm25(ticket_fts, " + bm25Weights + ")"
+	}
+	return "-ts_rank(" + pgRankWeights + ", document, query)::float8"
+}
+
 // searchHits is a query of the ids (hit_id) of the tickets matching one
 // bound searchMatch argument, with their rank (hit_rank, lower is better).
 // Without rank every hit_rank is 0 (for counting, cheaper).
 func searchHits(db *gorm.DB, rank bool) string {
-	if isSQLite(db) {
-		r := "0"
-		if rank {
-			r = "bm25(ticket_fts, " + bm25Weights + ")"
-		}
-		return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM ticket_fts WHERE ticket_fts MATCH ?"
-	}
-	r := "0::float8"
+	r := "0"
 	if rank {
-		// Negated: ts_rank is higher for better matches.
-		r = "-ts_rank(" + pgRankWeights + ", document, query)::float8"
+		r = searchRank(db)
 	}
-	return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM ticket_fts, " + pgQueryFunc + "(?) AS query WHERE document @@ query"
+	return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM " + searchFrom(db)
 }
 
 // pgSnippets is addSnippets on PostgreSQL: ts_headline marks the words of
