@@ -276,7 +276,7 @@ func commands() []command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(p)
 			}},
-		{name: "backup", args: "OUT.db", summary: "write a consistent copy of the database, safe while the desk runs",
+		{name: "backup", args: "OUT.db", summary: "write a consistent copy of the SQLite database, safe while the desk runs (PostgreSQL: use pg_dump)",
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
 				if len(args) != 1 {
 					return usageError{"give exactly one output file"}
