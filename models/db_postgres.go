@@ -180,6 +180,8 @@ var pgDDLRewrites = []struct {
 	{regexp.MustCompile(`(?i)\binteger\b`), "bigint"},
 	{regexp.MustCompile(`(?i)\bdatetime\b`), "timestamptz"},
 	{regexp.MustCompile(`(?i)\bnumeric( NOT NULL)? DEFAULT (true|false)\b`), "boolean$1 DEFAULT $2"},
+	// SQLite does not enforce a varchar's length; neither does the desk (see textColumns).
+	{regexp.MustCompile(`(?i)\bvarchar\(\d+\)`), "text"},
 	// A case-insensitive unique index: on the lower-cased value.
 	{regexp.MustCompile(`(?i)\((\w+) COLLATE NOCASE\)`), "(lower($1))"},
 }
@@ -267,4 +269,21 @@ func explainDenied(err error) error {
 			"ALTER DATABASE name OWNER TO user, or createdb -O user name)", err)
 	}
 	return err
+}
+
+// textColumns makes every varchar column GORM created (from the structs'
+// size tags) text on PostgreSQL, as SQLite, which ignores a varchar's
+// length, has always stored them: a mail with a subject or Message-ID
+// longer than the tag says is stored on both, not refused by one. (A
+// migration that adds string columns from a struct calls it again.)
+func textColumns(tx *gorm.DB) error {
+	if isSQLite(tx) {
+		return nil
+	}
+	return tx.Exec(`DO $$ DECLARE c record; BEGIN
+		FOR c IN SELECT table_name, column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND data_type = 'character varying' LOOP
+			EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text', c.table_name, c.column_name);
+		END LOOP;
+	END $$`).Error
 }

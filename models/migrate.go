@@ -27,7 +27,10 @@ type migration struct {
 // with real tickets in it.
 var migrations = []migration{
 	{1, "initial schema", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(AllModels()...)
+		if err := tx.AutoMigrate(AllModels()...); err != nil {
+			return err
+		}
+		return textColumns(tx)
 	}},
 	{2, "full-text search over tickets", func(tx *gorm.DB) error {
 		if !isSQLite(tx) {

@@ -157,3 +157,27 @@ func TestBatchCacheReadsConfigurationOnce(t *testing.T) {
 		t.Errorf("read outside the batch: %+v", fresh)
 	}
 }
+
+// TestLongValuesAreStored: a subject, Message-ID or name longer than the
+// structs' size tags is stored, as SQLite (which ignores a varchar's
+// length) always stored it; PostgreSQL must not refuse the mail.
+func TestLongValuesAreStored(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	ctx := context.Background()
+	long := strings.Repeat("skärm ", 200) // 1 400 bytes, 1 200 characters
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", long, "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &Ticket{Subject: long, RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	if err := s.CreateTicket(ctx, tk); err != nil {
+		t.Fatalf("ticket with a long subject: %v", err)
+	}
+	m := &Message{TicketID: tk.ID, Direction: DirIn, Kind: KindEmail, Subject: long, MessageID: long + "@x", InReplyTo: long}
+	if err := s.AddMessage(ctx, m); err != nil {
+		t.Fatalf("message with a long Message-ID: %v", err)
+	}
+	if id, err := s.TicketIDByMessageID(ctx, long+"@x"); err != nil || id != tk.ID {
+		t.Errorf("found by its long Message-ID: %d, %v", id, err)
+	}
+}
