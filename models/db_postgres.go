@@ -7,12 +7,16 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -70,7 +74,7 @@ func openPostgres(ctx context.Context, opt Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(min(conns, 4))
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+		g, err := gorm.Open(postgres.New(postgres.Config{Conn: &cleanPool{sqlDB}}), gormConfig())
 		if err != nil {
 			_ = sqlDB.Close()
 			return nil, fmt.Errorf("open database %s: %w", redacted, redactErr(err, opt.DSN))
@@ -286,4 +290,89 @@ func textColumns(tx *gorm.DB) error {
 			EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text', c.table_name, c.column_name);
 		END LOOP;
 	END $$`).Error
+}
+
+// cleanPool is the gorm.ConnPool of a PostgreSQL pool that sends every
+// string argument as valid text (cleanText): SQLite stores any bytes in a
+// text column, PostgreSQL refuses NUL bytes and invalid UTF-8, and a broken
+// mail (a NUL in a subject, a body in a mislabelled charset) must not stop
+// intake on one database only. A lookup's argument is cleaned alike, so a
+// stored value is found by its original.
+type cleanPool struct{ db *sql.DB }
+
+func (p *cleanPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return p.db.PrepareContext(ctx, query)
+}
+
+func (p *cleanPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return p.db.ExecContext(ctx, query, cleanArgs(args)...)
+}
+
+func (p *cleanPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.db.QueryContext(ctx, query, cleanArgs(args)...)
+}
+
+func (p *cleanPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.db.QueryRowContext(ctx, query, cleanArgs(args)...)
+}
+
+// BeginTx starts a transaction whose statements are cleaned too.
+func (p *cleanPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	tx, err := p.db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &cleanTx{tx}, nil
+}
+
+// GetDBConn is the pool itself, for gorm's DB().
+func (p *cleanPool) GetDBConn() (*sql.DB, error) { return p.db, nil }
+
+// cleanTx is a transaction of cleanPool (Commit and Rollback are *sql.Tx's;
+// a pointer, as gorm asks a committer whether it is nil).
+type cleanTx struct{ *sql.Tx }
+
+func (t *cleanTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, query, cleanArgs(args)...)
+}
+
+func (t *cleanTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, query, cleanArgs(args)...)
+}
+
+func (t *cleanTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, query, cleanArgs(args)...)
+}
+
+// cleanArgs returns args with every string (or string-kinded value, or
+// pointer to one) cleaned; args itself when nothing needed it.
+func cleanArgs(args []any) []any {
+	out, cloned := args, false
+	for i, a := range args {
+		v := reflect.ValueOf(a)
+		if v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.String {
+			continue
+		}
+		if c := cleanText(v.String()); c != v.String() {
+			if !cloned {
+				out, cloned = slices.Clone(args), true
+			}
+			out[i] = c
+		}
+	}
+	return out
+}
+
+// cleanText is s without NUL bytes and with invalid UTF-8 replaced.
+func cleanText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"warrantydesk/internal/testenv"
 )
@@ -179,5 +180,40 @@ func TestLongValuesAreStored(t *testing.T) {
 	}
 	if id, err := s.TicketIDByMessageID(ctx, long+"@x"); err != nil || id != tk.ID {
 		t.Errorf("found by its long Message-ID: %d, %v", id, err)
+	}
+}
+
+// TestBrokenTextIsStored: NUL bytes and invalid UTF-8 (a broken mail) in a
+// subject, a name or a Message-ID are stored, and found again by the same
+// value: SQLite keeps the bytes, PostgreSQL (which refuses both in text)
+// drops the NULs and replaces the broken bytes.
+func TestBrokenTextIsStored(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	ctx := context.Background()
+	broken := "Sk\xe4rmen\x00 \xff\xfe trasig"
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", broken, "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &Ticket{Subject: broken, RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	if err := s.CreateTicket(ctx, tk); err != nil {
+		t.Fatalf("ticket with a broken subject: %v", err)
+	}
+	if err := s.AddMessage(ctx, &Message{TicketID: tk.ID, Direction: DirIn, Kind: KindEmail, Subject: broken, Text: broken,
+		MessageID: broken + "@x"}); err != nil {
+		t.Fatalf("message with broken text: %v", err)
+	}
+	if err := s.IndexTicket(ctx, tk.ID); err != nil {
+		t.Fatalf("index broken text: %v", err)
+	}
+	if id, err := s.TicketIDByMessageID(ctx, broken+"@x"); err != nil || id != tk.ID {
+		t.Errorf("found by its broken Message-ID: %d, %v", id, err)
+	}
+	got, err := s.TicketByID(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.sqlite() && (strings.ContainsRune(got.Subject, 0) || !utf8.ValidString(got.Subject)) {
+		t.Errorf("PostgreSQL stored %q", got.Subject)
 	}
 }
