@@ -23,7 +23,8 @@ func (s *Store) VendorByID(ctx context.Context, id uint) (*Vendor, error) {
 func (s *Store) VendorCasesOfVendor(ctx context.Context, vendorID uint) ([]VendorCase, error) {
 	var out []VendorCase
 	err := s.r.WithContext(ctx).Preload("Vendor").Where("vendor_id = ?", vendorID).
-		Order("CASE WHEN state IN ('shipped_back', 'closed') THEN 1 ELSE 0 END, forwarded_at DESC, id DESC").
+		// NULLS LAST spelt out: SQLite's default, PostgreSQL's is the opposite.
+		Order("CASE WHEN state IN ('shipped_back', 'closed') THEN 1 ELSE 0 END, forwarded_at DESC NULLS LAST, id DESC").
 		Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list cases of vendor %d: %w", vendorID, err)

@@ -49,7 +49,8 @@ type JobRun struct {
 func (s *Store) OpenVendorCases(ctx context.Context) ([]VendorCase, error) {
 	var out []VendorCase
 	err := s.r.WithContext(ctx).Preload("Vendor").Where("state NOT IN ?", []string{CaseShippedBack, CaseClosed}).
-		Order("forwarded_at, id").Find(&out).Error
+		// NULLS FIRST spelt out: SQLite's default, PostgreSQL's is the opposite.
+		Order("forwarded_at NULLS FIRST, id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list open vendor cases: %w", err)
 	}
