@@ -96,7 +96,7 @@ func (p *Processor) Run(ctx context.Context, interval time.Duration) error {
 }
 
 // processBatch is how many mails are applied in one write transaction: one
-// commit per batch instead of per mail, each mail in its own savepoint.
+// commit per batch instead of per mail.
 const processBatch = 200
 
 // ProcessPending processes every pending intake record and returns how many
@@ -126,16 +126,7 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 			items, err := load()
 			ahead <- next{items, err}
 		}()
-		err = p.store.Tx(ctx, func(tx *models.Store) error {
-			// Intake never changes vendors, rules or webhook endpoints: read them once per batch.
-			ctx := models.WithBatchCache(ctx)
-			for i := range items {
-				if err := p.applyOne(ctx, tx, &items[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err = p.applyBatch(ctx, items)
 		n := <-ahead
 		if err != nil {
 			return done, err
@@ -185,11 +176,62 @@ func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) []p
 	return items
 }
 
+// applyBatch applies a batch of mails in one write transaction.
+//
+// The first attempt applies them one after the other without a savepoint
+// each: a savepoint makes SQLite copy every database page a mail touches into
+// a statement journal, which costs more than the mail's own writes. When a
+// mail fails, that attempt is rolled back whole and the batch is applied again
+// with a savepoint per mail, so that only the failing mail is quarantined and
+// the others land.
+func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
+	err := p.store.Tx(ctx, func(tx *models.Store) error {
+		// Intake never changes vendors, rules or webhook endpoints: read them once per batch.
+		ctx := models.WithBatchCache(ctx)
+		for i := range items {
+			if err := p.applyOne(ctx, tx, &items[i], false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var failed *mailFailure
+	if !errors.As(err, &failed) {
+		return err
+	}
+	p.log.Warn("a mail could not be applied; applying its batch again mail by mail",
+		"intake_id", failed.intakeID, "err", failed.err, "batch", len(items))
+	return p.store.Tx(ctx, func(tx *models.Store) error {
+		ctx := models.WithBatchCache(ctx)
+		for i := range items {
+			if err := p.applyOne(ctx, tx, &items[i], true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// mailFailure is a mail the thread or apply stage failed on, in the first
+// (savepoint-free) attempt at a batch.
+type mailFailure struct {
+	intakeID uint
+	err      error
+}
+
+func (e *mailFailure) Error() string {
+	return fmt.Sprintf("apply intake #%d: %v", e.intakeID, e.err)
+}
+
+func (e *mailFailure) Unwrap() error { return e.err }
+
 // applyOne runs the thread and apply stages for one mail inside the batch
 // transaction. Its outcome is written in the same transaction as the ticket
-// changes, so processing is idempotent; a mail that cannot be applied is
-// rolled back to its savepoint and quarantined with the reason.
-func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending) error {
+// changes, so processing is idempotent. With isolate, the mail runs in a
+// savepoint and a mail that cannot be applied is rolled back to it and
+// quarantined with the reason; without, such a mail fails the whole
+// transaction with a *mailFailure.
+func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending, isolate bool) error {
 	rec := it.rec
 	log := p.log.With("intake_id", rec.ID, "uid", rec.UID)
 	if it.loadErr != nil {
@@ -202,6 +244,7 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending)
 	}
 	parsed := it.parsed
 	rec.MessageID, rec.FromEmail, rec.Subject, rec.Class = clip(parsed.MessageID, 500), clip(parsed.From.Email, 320), clip(parsed.Subject, 500), parsed.Class
+	rec.Outcome, rec.Reason, rec.TicketID, rec.DuplicateOf = "", "", nil, nil
 	if twin, err := tx.ProcessedTwin(ctx, rec); err == nil {
 		rec.Outcome, rec.Reason, rec.DuplicateOf = models.OutcomeIgnored, fmt.Sprintf("duplicate of intake #%d (same Message-ID and content)", twin.ID), &twin.ID
 		rec.TicketID = twin.TicketID
@@ -209,7 +252,7 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending)
 	} else if !errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("check duplicate of intake #%d: %w", rec.ID, err)
 	}
-	err := tx.Tx(ctx, func(sp *models.Store) error {
+	apply := func(sp *models.Store) error {
 		th, err := p.desk.Thread(ctx, sp, parsed)
 		if err != nil {
 			return fmt.Errorf("thread: %w", err)
@@ -220,13 +263,22 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending)
 		}
 		rec.Outcome, rec.Reason, rec.TicketID = res.Outcome, res.Reason, res.TicketID
 		return sp.FinishIntake(ctx, rec)
-	})
+	}
+	var err error
+	if isolate {
+		err = tx.Tx(ctx, apply)
+	} else {
+		err = apply(tx)
+	}
 	if err == nil {
 		log.Debug("mail processed", "outcome", rec.Outcome, "reason", rec.Reason, "class", rec.Class)
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if !isolate {
+		return &mailFailure{intakeID: rec.ID, err: err}
 	}
 	rec.Outcome, rec.Reason, rec.TicketID = models.OutcomeQuarantined, "could not apply: "+err.Error(), nil
 	log.Error("mail quarantined", "err", err)
