@@ -156,8 +156,16 @@ type sqliteConnector struct {
 	driver *sqlite3.SQLiteDriver
 }
 
-func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-func (c *sqliteConnector) Driver() driver.Driver                        { return c.driver }
+// Connect opens a connection that keeps its statements prepared (stmtCacheConn).
+func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.driver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return newStmtCacheConn(conn.(*sqlite3.SQLiteConn)), nil
+}
+
+func (c *sqliteConnector) Driver() driver.Driver { return c.driver }
 
 // checkFTS5 fails with a clear message when the binary was built without the
 // sqlite_fts5 build tag.
