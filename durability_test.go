@@ -84,11 +84,16 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	rounds, progressed, lastFinished := 0, 0, 0
 	// Kill after a random moment. A round that made no progress at all (a slow
 	// or busy machine) makes the next rounds wait longer, so that kills keep
-	// landing while mail is being applied rather than only during start-up.
-	minDelay := 50 * time.Millisecond
+	// landing while mail is being applied rather than only during start-up; a
+	// round that finished much of the mailbox (a fast desk) makes the next
+	// ones aim closer to the end of start-up, so that the ingest does not
+	// finish in a few rounds.
+	minDelay, jitter := 50*time.Millisecond, 300*time.Millisecond
+	var noProgressDelay time.Duration // the longest wait after which nothing was finished
 	for attempt := 0; attempt < 4*kills && (rounds < kills || progressed < 3); attempt++ {
 		cmd := start()
-		time.Sleep(minDelay + time.Duration(rng.IntN(300))*time.Millisecond)
+		delay := minDelay + time.Duration(rng.Int64N(int64(jitter)))
+		time.Sleep(delay)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +106,11 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 		rounds++
 		if finished > lastFinished {
 			progressed++
+			if finished-lastFinished > mails/(2*kills) {
+				minDelay, jitter = max(noProgressDelay, 50*time.Millisecond), max(jitter/2, 20*time.Millisecond)
+			}
 		} else {
+			noProgressDelay = max(noProgressDelay, delay)
 			minDelay += 250 * time.Millisecond
 		}
 		lastFinished = finished
