@@ -188,10 +188,16 @@ func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
 	err := p.store.Tx(ctx, func(tx *models.Store) error {
 		// Intake never changes vendors, rules or webhook endpoints: read them once per batch.
 		ctx := models.WithBatchCache(ctx)
+		// Rows nobody reads back during the batch are written at its end.
+		ctx, deferred := models.WithDeferredWrites(ctx)
 		for i := range items {
 			if err := p.applyOne(ctx, tx, &items[i], false); err != nil {
 				return err
 			}
+		}
+		if err := deferred.Flush(ctx, tx); err != nil {
+			// Whatever row broke it, applying mail by mail finds its mail.
+			return &mailFailure{err: err}
 		}
 		return nil
 	})
@@ -199,7 +205,7 @@ func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
 	if !errors.As(err, &failed) {
 		return err
 	}
-	p.log.Warn("a mail could not be applied; applying its batch again mail by mail",
+	p.log.Warn("a batch could not be applied at once; applying it again mail by mail",
 		"intake_id", failed.intakeID, "err", failed.err, "batch", len(items))
 	return p.store.Tx(ctx, func(tx *models.Store) error {
 		ctx := models.WithBatchCache(ctx)
@@ -213,13 +219,17 @@ func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
 }
 
 // mailFailure is a mail the thread or apply stage failed on, in the first
-// (savepoint-free) attempt at a batch.
+// (savepoint-free) attempt at a batch; intakeID 0 when writing the batch's
+// deferred rows failed.
 type mailFailure struct {
 	intakeID uint
 	err      error
 }
 
 func (e *mailFailure) Error() string {
+	if e.intakeID == 0 {
+		return fmt.Sprintf("write the batch's deferred rows: %v", e.err)
+	}
 	return fmt.Sprintf("apply intake #%d: %v", e.intakeID, e.err)
 }
 
