@@ -103,7 +103,11 @@ func (s *Store) TouchTicket(ctx context.Context, id uint) error {
 
 // AddMessage inserts m and its attachments (whose blobs must already be stored).
 func (s *Store) AddMessage(ctx context.Context, m *Message) error {
-	if err := s.w.WithContext(ctx).Create(m).Error; err != nil {
+	db := s.w.WithContext(ctx)
+	if len(m.Attachments) == 0 {
+		db = db.Omit(clause.Associations) // skips GORM's association pass; most messages have none
+	}
+	if err := db.Create(m).Error; err != nil {
 		return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
 	}
 	return nil
