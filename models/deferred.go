@@ -8,18 +8,20 @@ import (
 	"time"
 )
 
-// deferredKey marks a context whose append-only writes are collected.
+// deferredKey marks a context whose per-mail bookkeeping writes are collected.
 type deferredKey struct{}
 
-// DeferredWrites collects, for one write transaction, the rows intake appends
-// and never reads back in that transaction — acknowledgement log entries,
+// DeferredWrites collects, for one write transaction, rows that intake writes
+// once per mail and reads back in that transaction only through the Store
+// methods that know of it — intake outcomes, acknowledgement log entries,
 // routing traces, full-text rows — and writes them with a few multi-row
-// statements at the end (Flush), instead of one statement per mail. It also
+// statements at the end (Flush) instead of one statement per mail. It also
 // hands out ticket numbers from a counter read once.
 //
 // Use it only for a transaction that is rolled back whole when any mail in
 // it fails: a savepoint rollback would not take back what is collected here.
 type DeferredWrites struct {
+	finished   []IntakeRecord        // intake outcomes, whole records
 	acks       map[string]*ackLedger // by lower-case email
 	pendingAck []AckLog
 	traces     []RoutingTrace
@@ -58,6 +60,9 @@ func deferredOf(ctx context.Context) *DeferredWrites {
 // collected for.
 func (d *DeferredWrites) Flush(ctx context.Context, tx *Store) error {
 	db := tx.w.WithContext(ctx)
+	if err := tx.finishIntakes(ctx, d.finished); err != nil {
+		return err
+	}
 	if len(d.pendingAck) > 0 {
 		if err := db.CreateInBatches(&d.pendingAck, 500).Error; err != nil {
 			return fmt.Errorf("record %d acknowledgements: %w", len(d.pendingAck), err)

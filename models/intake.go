@@ -173,7 +173,18 @@ func (s *Store) ProcessedTwin(ctx context.Context, rec *IntakeRecord) (*IntakeRe
 	if rec.MessageID != "" {
 		q = q.Where("message_id = ?", rec.MessageID)
 	}
-	if err := q.Order("id").First(&twin).Error; err != nil {
+	err := q.Order("id").First(&twin).Error
+	if d := deferredOf(ctx); d != nil {
+		// Records finished earlier in this batch are not written yet.
+		for i := range d.finished {
+			f := &d.finished[i]
+			if f.SHA256 == rec.SHA256 && f.ID != rec.ID && f.DuplicateOf == nil && (rec.MessageID == "" || f.MessageID == rec.MessageID) &&
+				(err != nil || f.ID < twin.ID) {
+				twin, err = *f, nil
+			}
+		}
+	}
+	if err != nil {
 		return nil, notFound(err)
 	}
 	return &twin, nil
@@ -186,11 +197,32 @@ func (s *Store) FinishIntake(ctx context.Context, rec *IntakeRecord) error {
 	if len(rec.Reason) > 1000 {
 		rec.Reason = rec.Reason[:1000]
 	}
+	if d := deferredOf(ctx); d != nil {
+		d.finished = append(d.finished, *rec)
+		return nil
+	}
 	return s.w.WithContext(ctx).Model(&IntakeRecord{}).Where("id = ?", rec.ID).Updates(map[string]any{
 		"outcome": rec.Outcome, "reason": rec.Reason, "class": rec.Class, "ticket_id": rec.TicketID,
 		"duplicate_of": rec.DuplicateOf, "from_email": rec.FromEmail, "subject": rec.Subject,
 		"message_id": rec.MessageID, "processed_at": now,
 	}).Error
+}
+
+// finishIntakes records the outcomes of processed mails, a hundred per
+// statement; recs are whole records as loaded, with their outcome set.
+func (s *Store) finishIntakes(ctx context.Context, recs []IntakeRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	err := s.w.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"outcome", "reason", "class", "ticket_id", "duplicate_of",
+			"from_email", "subject", "message_id", "processed_at"}),
+	}).CreateInBatches(&recs, 100).Error
+	if err != nil {
+		return fmt.Errorf("record the outcome of %d mails: %w", len(recs), err)
+	}
+	return nil
 }
 
 // IntakeFilter selects intake records.
