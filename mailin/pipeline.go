@@ -148,11 +148,16 @@ type pending struct {
 
 // prepare loads, parses and classifies a batch in parallel: these stages
 // need no database writes, and parsing is where the CPU goes.
+//
+// It leaves one core to the writer, which applies the previous batch
+// meanwhile and is the pipeline's critical path: each of its SQLite calls
+// hands its core over, and with a parser on every core it waited for a
+// parser's time slice to end after each one.
 func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) []pending {
 	items := make([]pending, len(recs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(recs)) {
+	for range min(max(runtime.GOMAXPROCS(0)-1, 1), len(recs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
