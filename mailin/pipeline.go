@@ -150,9 +150,9 @@ type pending struct {
 // need no database writes, and parsing is where the CPU goes.
 //
 // It leaves one core to the writer, which applies the previous batch
-// meanwhile and is the pipeline's critical path: each of its SQLite calls
-// hands its core over, and with a parser on every core it waited for a
-// parser's time slice to end after each one.
+// meanwhile and is the pipeline's critical path: a long SQLite (cgo) call
+// can lose the writer its core, and with a parser on every core it then
+// waited for a parser's time slice to end before going on.
 func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) []pending {
 	items := make([]pending, len(recs))
 	var next atomic.Int64
