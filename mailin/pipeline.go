@@ -100,12 +100,12 @@ func (p *Processor) Run(ctx context.Context, interval time.Duration) error {
 const processBatch = 200
 
 // ProcessPending processes every pending intake record and returns how many
-// it finished. Parsing the next batch (all cores) overlaps with applying the
-// current one (the single SQLite writer).
+// it finished. Parsing the next batch overlaps with applying the current one
+// (the single SQLite writer); once the writer is done it helps parse.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	var afterID uint
-	load := func() ([]pending, error) {
+	load := func() (*preparation, error) {
 		recs, err := p.store.PendingIntakeAfter(ctx, afterID, processBatch)
 		if err != nil {
 			return nil, fmt.Errorf("list pending intake: %w", err)
@@ -115,27 +115,22 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 		}
 		return p.prepare(ctx, recs), nil
 	}
-	items, err := load()
-	for err == nil && len(items) > 0 {
-		type next struct {
-			items []pending
-			err   error
+	cur, err := load()
+	if err != nil {
+		return 0, err
+	}
+	for items := cur.finish(ctx); len(items) > 0; items = cur.finish(ctx) {
+		if cur, err = load(); err != nil {
+			return done, err
 		}
-		ahead := make(chan next, 1)
-		go func() {
-			items, err := load()
-			ahead <- next{items, err}
-		}()
-		err = p.applyBatch(ctx, items)
-		n := <-ahead
-		if err != nil {
+		if err := p.applyBatch(ctx, items); err != nil {
+			cur.finish(ctx) // let its parsers end
 			return done, err
 		}
 		done += len(items)
 		p.desk.AfterCommit()
-		items, err = n.items, n.err
 	}
-	return done, err
+	return done, nil
 }
 
 // pending is one intake record on its way through the stages.
@@ -146,39 +141,58 @@ type pending struct {
 	bad     error // the mail itself could not be parsed (quarantine it)
 }
 
-// prepare loads, parses and classifies a batch in parallel: these stages
-// need no database writes, and parsing is where the CPU goes.
+// preparation is a batch being loaded, parsed and classified in the background.
+type preparation struct {
+	p     *Processor
+	recs  []models.IntakeRecord
+	items []pending
+	next  atomic.Int64 // the next item to take
+	wg    sync.WaitGroup
+}
+
+// prepare starts loading, parsing and classifying a batch in parallel: these
+// stages need no database writes, and parsing is where the CPU goes.
 //
 // It leaves one core to the writer, which applies the previous batch
 // meanwhile and is the pipeline's critical path: a long SQLite (cgo) call
 // can lose the writer its core, and with a parser on every core it then
-// waited for a parser's time slice to end before going on.
-func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) []pending {
-	items := make([]pending, len(recs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
+// waited for a parser's time slice to end before going on. The writer joins
+// in when it is done (finish).
+func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) *preparation {
+	b := &preparation{p: p, recs: recs, items: make([]pending, len(recs))}
 	for range min(max(runtime.GOMAXPROCS(0)-1, 1), len(recs)) {
-		wg.Add(1)
+		b.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(recs) {
-					return
-				}
-				it := &items[i]
-				it.rec = &recs[i]
-				raw, err := p.store.Blob(ctx, it.rec.SHA256)
-				if err != nil {
-					it.loadErr = fmt.Errorf("load raw mail of intake #%d: %w", it.rec.ID, err)
-					continue
-				}
-				it.parsed, it.bad = p.parse(raw)
-			}
+			defer b.wg.Done()
+			b.work(ctx)
 		}()
 	}
-	wg.Wait()
-	return items
+	return b
+}
+
+// work prepares items until none is left to take.
+func (b *preparation) work(ctx context.Context) {
+	for {
+		i := int(b.next.Add(1) - 1)
+		if i >= len(b.recs) {
+			return
+		}
+		it := &b.items[i]
+		it.rec = &b.recs[i]
+		raw, err := b.p.store.Blob(ctx, it.rec.SHA256)
+		if err != nil {
+			it.loadErr = fmt.Errorf("load raw mail of intake #%d: %w", it.rec.ID, err)
+			continue
+		}
+		it.parsed, it.bad = b.p.parse(raw)
+	}
+}
+
+// finish helps prepare what is left and returns the prepared batch.
+func (b *preparation) finish(ctx context.Context) []pending {
+	b.work(ctx)
+	b.wg.Wait()
+	return b.items
 }
 
 // applyBatch applies a batch of mails in one write transaction.
