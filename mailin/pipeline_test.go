@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"warrantydesk/internal/teststore"
 	"warrantydesk/models"
 )
 
@@ -32,11 +33,7 @@ func (recordingDesk) AfterCommit() {}
 
 func TestABadMailInABatchIsQuarantinedAloneAndTheOthersLand(t *testing.T) {
 	ctx := t.Context()
-	store, err := models.Open(ctx, models.Options{DSN: t.TempDir() + "/wd.db"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := teststore.Open(t, models.Options{})
 	subjects := []string{"printer jams", "screen flickers", "poison: this one fails", "dock is dead", "no sound"}
 	var mails []models.FetchedMail
 	for i, s := range subjects {
