@@ -23,9 +23,9 @@ import (
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store is the database. On SQLite, writes go through a single connection
-// (SQLite allows one writer; queueing in Go is kinder than SQLITE_BUSY) and
-// reads through a pool. On PostgreSQL both share one pool, and write
+// Store is the database. Writes and reads have pools of their own. On
+// SQLite the writers' is a single connection (SQLite allows one writer;
+// queueing in Go is kinder than SQLITE_BUSY); on PostgreSQL write
 // transactions still run one at a time (see Tx).
 type Store struct {
 	w          *gorm.DB
