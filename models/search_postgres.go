@@ -70,7 +70,7 @@ func createTicketSearchPostgres(tx *gorm.DB) error {
 		// unaccent is a trusted extension: a database owner may create it.
 		`CREATE EXTENSION IF NOT EXISTS unaccent`,
 		`DO $$ BEGIN
-			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgSearchConfig + `') THEN
+			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgSearchConfig + `' AND cfgnamespace = current_schema()::regnamespace) THEN
 				CREATE TEXT SEARCH CONFIGURATION ` + pgSearchConfig + ` (COPY = pg_catalog.swedish);
 				ALTER TEXT SEARCH CONFIGURATION ` + pgSearchConfig + `
 					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
@@ -81,7 +81,7 @@ func createTicketSearchPostgres(tx *gorm.DB) error {
 		// "tangentbordet" (stemmed: tangentbord), and "tangenter" (stemmed:
 		// tangent) does not find it, as on SQLite.
 		`DO $$ BEGIN
-			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgPrefixConfig + `') THEN
+			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgPrefixConfig + `' AND cfgnamespace = current_schema()::regnamespace) THEN
 				CREATE TEXT SEARCH CONFIGURATION ` + pgPrefixConfig + ` (COPY = pg_catalog.simple);
 				ALTER TEXT SEARCH CONFIGURATION ` + pgPrefixConfig + `
 					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
