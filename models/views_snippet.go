@@ -3,6 +3,7 @@ package models
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -28,15 +29,62 @@ func searchTerms(q string) []string {
 func notTokenRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }
 
 // foldWord lower-cases w and drops its diacritics ("Skärmen" → "skarmen").
+// A snippet folds every word of up to 50 bodies, so the common cases are
+// cheap: a lower-case ASCII word is returned as it is, other ASCII words
+// are lower-cased, and letters up to U+024F come from a table (foldTable)
+// built with the general rule below.
 func foldWord(w string) string {
+	upper := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return foldRunes(w)
+		}
+		upper = upper || 'A' <= c && c <= 'Z'
+	}
+	if upper {
+		return strings.ToLower(w)
+	}
+	return w
+}
+
+// foldRunes folds w rune by rune. Folding a word is the same as folding
+// each of its runes: NFD only splits runes (and reorders the combining
+// marks it then drops).
+func foldRunes(w string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.ToLower(w)) {
-		if !unicode.Is(unicode.Mn, r) {
-			b.WriteRune(r)
+	b.Grow(len(w))
+	for _, r := range w {
+		if r < rune(len(foldTable)) {
+			b.WriteString(foldTable[r])
+		} else {
+			b.WriteString(foldRune(r))
 		}
 	}
 	return b.String()
 }
+
+// foldRune is the general rule: lower case, canonical decomposition, every
+// combining mark (Mn) dropped.
+func foldRune(r rune) string {
+	var b strings.Builder
+	for _, d := range norm.NFD.String(string(unicode.ToLower(r))) {
+		if !unicode.Is(unicode.Mn, d) {
+			b.WriteRune(d)
+		}
+	}
+	return b.String()
+}
+
+// foldTable holds foldRune of every rune below U+0250 (Latin, Latin-1 and
+// Latin Extended A and B).
+var foldTable = func() []string {
+	t := make([]string, 0x250)
+	for r := range t {
+		t[r] = foldRune(rune(r))
+	}
+	return t
+}()
 
 // makeSnippet cuts about n words of text around the first word matching a
 // term (as a prefix), wrapping every matching word in SnippetStart and
@@ -51,37 +99,46 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		hit        bool
 	}
 	var words []word
-	first := -1
 	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		folded := foldWord(text[start:end])
-		hit := false
-		for _, t := range terms {
-			hit = hit || strings.HasPrefix(folded, t)
-		}
-		if hit && first < 0 {
-			first = len(words)
-		}
-		words = append(words, word{start, end, hit})
-		start = -1
-	}
 	for i, r := range text {
 		if notTokenRune(r) {
-			flush(i)
+			if start >= 0 {
+				words = append(words, word{start: start, end: i})
+				start = -1
+			}
 		} else if start < 0 {
 			start = i
 		}
 	}
-	flush(len(text))
+	if start >= 0 {
+		words = append(words, word{start: start, end: len(text)})
+	}
+	isHit := func(w word) bool {
+		folded := foldWord(text[w.start:w.end])
+		for _, t := range terms {
+			if strings.HasPrefix(folded, t) {
+				return true
+			}
+		}
+		return false
+	}
+	// Fold words up to the first match, then only those the snippet shows.
+	first := -1
+	for i := range words {
+		if isHit(words[i]) {
+			first = i
+			break
+		}
+	}
 	if first < 0 {
 		return "", false
 	}
 	from := max(0, first-n/3)
 	to := min(len(words), from+n)
 	from = max(0, min(from, to-n))
+	for i := from; i < to; i++ {
+		words[i].hit = i == first || i > first && isHit(words[i])
+	}
 	var b strings.Builder
 	if from > 0 {
 		b.WriteString("…")

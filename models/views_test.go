@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
+	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 )
 
@@ -148,5 +150,83 @@ func TestMakeSnippet(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFoldWord: the fast paths fold exactly as the general rule (lower
+// case, decomposed, combining marks dropped) does for the whole word.
+func TestFoldWord(t *testing.T) {
+	general := func(w string) string {
+		var b strings.Builder
+		for _, r := range norm.NFD.String(strings.ToLower(w)) {
+			if !unicode.Is(unicode.Mn, r) {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	for _, w := range []string{"skärmen", "SKÄRMEN", "Skärm", "lösenord", "Ærø", "Łódź", "ÉCOLE", "crème", "naïve",
+		"İstanbul", "ǅemal", "Ωμέγα", "e\u0301", "日本語", "abc123", "ABC", "", "straße", "Ǿ"} {
+		if got, want := foldWord(w), general(w); got != want {
+			t.Errorf("foldWord(%q) = %q, want %q", w, got, want)
+		}
+	}
+}
+
+// TestSearchRanksNewestCandidates: past rankCandidates matches, the first
+// pages rank the newest matches and the pages after them go on with the
+// older ones, every match listed exactly once; the count is exact.
+func TestSearchRanksNewestCandidates(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = rankCandidates + 30
+	err = s.Tx(ctx, func(tx *Store) error {
+		for i := range n {
+			subject := "Fråga"
+			if i == 0 {
+				subject = "Skärmen" // the best match, and the oldest
+			}
+			tk := &Ticket{Subject: subject, RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+			if err := tx.CreateTicket(ctx, tk); err != nil {
+				return err
+			}
+			if err := tx.IndexNewTicket(ctx, tk, []string{fmt.Sprintf("skärmen är svart %d", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint]int{}
+	var order []uint
+	for offset := 0; offset < n; offset += 500 {
+		p, err := s.TicketPage(ctx, TicketFilter{Q: "skarm", Limit: 500, Offset: offset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total != n {
+			t.Fatalf("offset %d: total %d, want %d", offset, p.Total, n)
+		}
+		for _, it := range p.Items {
+			seen[it.ID]++
+			order = append(order, it.ID)
+		}
+	}
+	if len(seen) != n || len(order) != n {
+		t.Fatalf("%d distinct of %d listed, want %d", len(seen), len(order), n)
+	}
+	for i, id := range order {
+		if newest := id > n-rankCandidates; newest != (i < rankCandidates) {
+			t.Fatalf("position %d holds ticket id %d: the %d newest matches should come first", i, id, rankCandidates)
+		}
+	}
+	if order[rankCandidates] != 1 {
+		t.Errorf("the oldest ticket, the best match, should lead the older matches; got id %d", order[rankCandidates])
 	}
 }
