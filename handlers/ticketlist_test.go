@@ -93,7 +93,6 @@ func (en *env) seedListSet() listSet {
 	ls.resolved = en.seedTicket("Teams", models.StatusResolved, models.CategorySoftware, "eva@corp.test", "kraschar", nil)
 	en.update(ls.resolved, map[string]any{"assignee_id": en.agent.ID, "sla_due_at": past})
 	ls.closed = en.seedTicket("Gammalt", models.StatusClosed, models.CategoryOther, "eva@corp.test", "klart", nil)
-	en.desk.ForgetViewCounts()
 	return ls
 }
 

@@ -27,6 +27,7 @@ type Store struct {
 	r          *gorm.DB
 	log        *slog.Logger
 	searchText func(string) string
+	version    *versionWatch // DataVersion; nil on the Store of a transaction
 }
 
 // Options configure Open.
@@ -81,7 +82,11 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		return nil, err
 	}
 	rdb.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText}
+	version, err := openVersionWatch(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText, version: version}
 	if s.searchText == nil {
 		s.searchText = func(text string) string { return text }
 	}
@@ -142,6 +147,9 @@ func (s *Store) Close() error {
 		if db, err := g.DB(); err == nil {
 			errs = append(errs, db.Close())
 		}
+	}
+	if s.version != nil {
+		errs = append(errs, s.version.close())
 	}
 	return errors.Join(errs...)
 }

