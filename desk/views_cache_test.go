@@ -2,8 +2,10 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"warrantydesk/models"
 )
@@ -96,4 +98,63 @@ func TestViewCountsAreNeverStaleAfterAWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("another process", map[string]int64{ViewAtVendor: before[ViewAtVendor] + 1})
+}
+
+// TestCachedReadsFollowWrites: the signed-in agent of a session and the
+// agent list are cached, yet a logout, a role change and a new agent show
+// at once.
+func TestCachedReadsFollowWrites(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	admin, err := f.desk.CreateAgent(ctx, "boss@kommun.test", "Boss", models.RoleAdmin, "long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eva, err := f.desk.CreateAgent(ctx, "eva@kommun.test", "Eva", models.RoleAgent, "long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := f.store.CreateSession(ctx, eva.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second read comes from the cache
+		a, err := f.desk.AgentBySession(ctx, token)
+		if err != nil || a.ID != eva.ID || a.Role != models.RoleAgent {
+			t.Fatalf("session: %+v %v", a, err)
+		}
+	}
+	if err := f.desk.SetAgentRole(ctx, admin, eva.ID, models.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := f.desk.AgentBySession(ctx, token); err != nil || a.Role != models.RoleAdmin {
+		t.Errorf("after the role change: %+v %v, want role admin", a, err)
+	}
+	agents, err := f.desk.Agents(ctx)
+	if err != nil || len(agents) != 2 {
+		t.Fatalf("agents: %v %v", agents, err)
+	}
+	agents[0].Name = "changed by the caller" // callers get their own copy
+	if again, err := f.desk.Agents(ctx); err != nil || again[0].Name != "Boss" {
+		t.Errorf("the cached list changed with a caller's copy: %v %v", again, err)
+	}
+	if _, err := f.desk.CreateAgent(ctx, "olle@kommun.test", "Olle", models.RoleAgent, "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	if agents, err = f.desk.Agents(ctx); err != nil || len(agents) != 3 || agents[0].Name != "Boss" {
+		t.Errorf("agents after adding one: %v %v", agents, err)
+	}
+	if err := f.store.DeleteSession(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := f.desk.AgentBySession(ctx, token); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("after logout: %+v %v, want ErrNotFound", a, err)
+	}
+	expired, err := f.store.CreateSession(ctx, eva.ID, -time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.AgentBySession(ctx, expired); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("expired session: %v, want ErrNotFound", err)
+	}
 }

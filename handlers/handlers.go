@@ -90,6 +90,7 @@ type handler struct {
 	staticVersion string                             // cache-busting query of static URLs
 	loc           *time.Location
 	urlKey        []byte // Deps.URLSigningKey or a random one
+	rows          rowCache // rendered rows of the ticket list (fragments.go)
 }
 
 // New parses the page templates once and builds the router.

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -42,7 +41,8 @@ type ticketListData struct {
 	Warranties, Sorts, Dirs          []option
 	// MoreFilters opens the form's extra filters (one of them is set).
 	MoreFilters bool
-	Rows        []listRow
+	// Rows are the rendered rows of the list (the "ticket-row" template).
+	Rows        []template.HTML
 	Pager       pager
 	TotalCapped bool
 	// Saved are the agent's saved views; SaveQuery is the list's current
@@ -54,12 +54,19 @@ type ticketListData struct {
 	BulkAgents, BulkStatuses, BulkCategories []option
 }
 
-// listRow is a ticket of the list with its search snippet (escaped text
-// with the matched words in <mark>).
+// listRow is a ticket of the list as its row shows it, every value final
+// (dates formatted in the desk's zone, the search snippet escaped with the
+// matched words in <mark>). It is comparable: a row's rendered HTML is kept
+// under the row itself and the language (listRowHTML).
 type listRow struct {
-	ticketRow
-	Snippet template.HTML
-	SLADue  *time.Time
+	Number                   int64
+	URL, Subject             string
+	Requester, RequesterMail string
+	Status, Category         badge
+	Priority                 badge
+	Assignee, Serial         string
+	Snippet                  template.HTML
+	SLADue, Updated          string
 }
 
 // savedViewItem is one saved view with its link and delete form.
@@ -110,11 +117,11 @@ func (h *handler) ticketList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	agents, err := h.Store.ListAgents(ctx)
+	agents, err := h.Desk.Agents(ctx)
 	if err != nil {
 		return err
 	}
-	vendors, err := h.Store.ListVendors(ctx)
+	vendors, err := h.Desk.Vendors(ctx)
 	if err != nil {
 		return err
 	}
@@ -172,12 +179,28 @@ func (h *handler) ticketList(c echo.Context) error {
 		d.Saved = append(d.Saved, savedViewItem{Name: sv.Name, URL: "/tickets?" + sv.Query,
 			DeleteURL: "/tickets/views/" + strconv.FormatUint(uint64(sv.ID), 10) + "/delete", Current: sv.Query == current})
 	}
+	d.Rows = make([]template.HTML, 0, len(res.Items))
 	for i := range res.Items {
-		hit := &res.Items[i]
-		d.Rows = append(d.Rows, listRow{ticketRow: h.ticketRow(lang, &hit.Ticket), Snippet: highlight(hit.Snippet), SLADue: hit.SLADueAt})
+		row, err := h.listRowHTML(lang, h.listRow(lang, &res.Items[i]))
+		if err != nil {
+			return err
+		}
+		d.Rows = append(d.Rows, row)
 	}
 	d.Pager = makePager(u, page, len(res.Items), res.Total)
 	return h.render(c, http.StatusOK, "tickets", "tickets", "tickets.title", d)
+}
+
+// listRow is hit as the list shows it.
+func (h *handler) listRow(lang string, hit *models.TicketHit) listRow {
+	r := h.ticketRow(lang, &hit.Ticket)
+	row := listRow{Number: r.Number, URL: r.URL, Subject: r.Subject, Requester: r.Requester, RequesterMail: r.RequesterMail,
+		Status: r.Status, Category: r.Category, Priority: r.Priority, Assignee: r.Assignee, Serial: r.Serial,
+		Snippet: highlight(hit.Snippet), Updated: h.formatDate(r.Updated)}
+	if hit.SLADueAt != nil {
+		row.SLADue = h.formatDate(*hit.SLADueAt)
+	}
+	return row
 }
 
 // viewParam is the view's value in a URL: the default view has none.
