@@ -89,7 +89,7 @@ type handler struct {
 	tmpl          map[string]map[string]pageTemplate // lang → page name → template
 	staticVersion string                             // cache-busting query of static URLs
 	loc           *time.Location
-	urlKey        []byte // Deps.URLSigningKey or a random one
+	urlKey        []byte   // Deps.URLSigningKey or a random one
 	rows          rowCache // rendered rows of the ticket list (fragments.go)
 }
 
