@@ -190,11 +190,18 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 		}
 	}
 	limit := pageLimit(f.Limit)
-	var rows []Ticket
-	err = q.Select("tickets.*").Preload("Requester").Preload("Assignee").Preload("Asset").
-		Order(orderBy(&f)).Limit(limit).Offset(max(f.Offset, 0)).Find(&rows).Error
+	// The page's ids first, in the plan the list's indexes were made for;
+	// then those tickets with their requester, assignee and device in one
+	// query by primary key (joining them into the first query lets SQLite
+	// pick a worse plan; three preloads cost twice as much CPU).
+	var ids []uint
+	err = q.Select("tickets.id").Order(orderBy(&f)).Limit(limit).Offset(max(f.Offset, 0)).Pluck("tickets.id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	rows, err := s.ticketsWithParties(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	page.Items = make([]TicketHit, len(rows))
 	for i := range rows {
@@ -206,6 +213,40 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 		}
 	}
 	return page, nil
+}
+
+// ticketsWithParties loads the tickets ids in their order, each with its
+// requester, assignee and device.
+func (s *Store) ticketsWithParties(ctx context.Context, ids []uint) ([]Ticket, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var found []Ticket
+	err := s.r.WithContext(ctx).Joins("Requester").Joins("Assignee").Joins("Asset").
+		Where("tickets.id IN ?", ids).Find(&found).Error
+	if err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	at := make(map[uint]int, len(ids))
+	for i, id := range ids {
+		at[id] = i
+	}
+	rows := make([]Ticket, len(ids))
+	ok := make([]bool, len(ids))
+	for _, t := range found {
+		if i, in := at[t.ID]; in {
+			rows[i], ok[i] = t, true
+		}
+	}
+	// Nothing deletes tickets; were one gone since the first read, the
+	// page shows one row fewer rather than an empty one.
+	out := rows[:0]
+	for i := range rows {
+		if ok[i] {
+			out = append(out, rows[i])
+		}
+	}
+	return out, nil
 }
 
 // ticketQuery builds the filtered query of f; it normalises f.Sort. A
