@@ -230,3 +230,45 @@ func TestSearchRanksNewestCandidates(t *testing.T) {
 		t.Errorf("the oldest ticket, the best match, should lead the older matches; got id %d", order[rankCandidates])
 	}
 }
+
+// TestTicketPageParties: a listed ticket carries its requester, assignee
+// and device, in the list's order, and nil where there is none.
+func TestTicketPageParties(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva Ek", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "x"}
+	if err := s.w.Create(bo).Error; err != nil {
+		t.Fatal(err)
+	}
+	a := &Asset{Serial: "PF2ABC12", AssetTag: "IT-1", Model: "ThinkPad T14", Manufacturer: "Lenovo"}
+	if _, err := s.UpsertAsset(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	plain := &Ticket{Subject: "Utan", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	full := &Ticket{Subject: "Med", RequesterID: r.ID, Status: StatusOpen, Priority: "high", Category: CategoryHardware,
+		AssigneeID: &bo.ID, AssetID: &a.ID}
+	for _, tk := range []*Ticket{plain, full} {
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := s.TicketPage(ctx, TicketFilter{Sort: SortNumber})
+	if err != nil || len(p.Items) != 2 {
+		t.Fatalf("page: %+v %v", p, err)
+	}
+	got, none := p.Items[0].Ticket, p.Items[1].Ticket
+	if got.Number != full.Number || none.Number != plain.Number {
+		t.Fatalf("order: #%d, #%d; want #%d first", got.Number, none.Number, full.Number)
+	}
+	if got.Requester.Name != "Eva Ek" || got.Requester.Email != "eva@corp.test" || got.Assignee == nil || got.Assignee.Name != "Bo" ||
+		got.Asset == nil || got.Asset.Serial != "PF2ABC12" || got.Priority != "high" || got.Status != StatusOpen || got.CreatedAt.IsZero() {
+		t.Errorf("listed ticket: %+v (assignee %+v, asset %+v)", got, got.Assignee, got.Asset)
+	}
+	if none.Assignee != nil || none.Asset != nil || none.Requester.Email != "eva@corp.test" {
+		t.Errorf("ticket without assignee and device: %+v %+v", none.Assignee, none.Asset)
+	}
+}
