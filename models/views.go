@@ -222,9 +222,9 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 // ticket, and of its requester, assignee and device what a list shows or
 // links by. Scanned by hand: GORM's reflection over 60 joined columns of 50
 // rows cost more CPU than the rest of the list page's queries together.
-const listColumns = `t.id, t.number, t.subject, t.requester_id, t.status, t.priority, t.category, t.fault_matches,
-	t.language, t.asset_id, t.assignee_id, t.cc, t.sla_due_at, t.resolved_at, t.created_at, t.updated_at, t.sla_paused_at,
-	r.email, r.name, r.department, r.language,
+const listColumns = `t.id, t.number, t.subject, t.requester_id, t.status, t.priority, t.category, COALESCE(t.fault_matches, ''),
+	COALESCE(t.language, ''), t.asset_id, t.assignee_id, COALESCE(t.cc, ''), t.sla_due_at, t.resolved_at, t.created_at, t.updated_at,
+	t.sla_paused_at, COALESCE(r.email, ''), COALESCE(r.name, ''), COALESCE(r.department, ''), COALESCE(r.language, ''),
 	a.email, a.name, a.role,
 	d.serial, d.asset_tag, d.model, d.manufacturer, d.vendor_id`
 
@@ -236,7 +236,7 @@ func (s *Store) ticketsWithParties(ctx context.Context, ids []uint) ([]Ticket, e
 		return nil, nil
 	}
 	rows, err := s.r.WithContext(ctx).Raw("SELECT "+listColumns+` FROM tickets t
-		JOIN requesters r ON r.id = t.requester_id
+		LEFT JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN agents a ON a.id = t.assignee_id
 		LEFT JOIN assets d ON d.id = t.asset_id
 		WHERE t.id IN ?`, ids).Rows()
