@@ -64,3 +64,21 @@ func (h *handler) formatDate(t time.Time) string {
 	}
 	return t.In(h.loc).Format(dateLayout)
 }
+
+// renderShortcuts renders the keyboard shortcut list of every language
+// once: it is the same on every agent page.
+func (h *handler) renderShortcuts() (map[string]template.HTML, error) {
+	out := map[string]template.HTML{}
+	for lang, pages := range h.tmpl {
+		t, ok := pages["help"]
+		if !ok {
+			return nil, fmt.Errorf("no page template %q", "help")
+		}
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, "shortcut-list", h.shortcuts(lang)); err != nil {
+			return nil, fmt.Errorf("render shortcuts: %w", err)
+		}
+		out[lang] = template.HTML(buf.String()) // #nosec G203 -- rendered by html/template
+	}
+	return out, nil
+}

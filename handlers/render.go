@@ -111,8 +111,9 @@ type page struct {
 	// Portal marks a vendor user's page: the portal's navigation only, no
 	// agent links, shortcuts or intake banner.
 	Portal bool
-	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only).
-	Shortcuts []shortcutGroup
+	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only),
+	// the "shortcut-list" rendered once per language at start.
+	Shortcuts template.HTML
 	// Live is the change token of a page that refreshes itself when tickets
 	// change ("" = it does not), LiveInterval how often it asks, in ms.
 	Live         string
@@ -187,7 +188,7 @@ func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
 		if p.Agent.Role == models.RoleAdmin {
 			p.AdminNav = h.adminNavItems(lang, navKey)
 		}
-		p.Shortcuts = h.shortcuts(lang)
+		p.Shortcuts = h.shortcutHTML[lang]
 		p.IntakeAlert = h.intakeAlert(c, lang)
 	}
 	for _, code := range templates.Languages {
