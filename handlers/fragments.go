@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,6 +55,55 @@ func (h *handler) listRowHTML(lang string, row listRow) (template.HTML, error) {
 	}
 	h.rows.m[k] = html
 	h.rows.mu.Unlock()
+	return html, nil
+}
+
+// optionCacheSize bounds the kept option lists; when full, the cache
+// starts over.
+const optionCacheSize = 1024
+
+// optionCache maps an option list (optionsKey) to its rendered HTML.
+type optionCache struct {
+	mu sync.RWMutex
+	m  map[string]template.HTML
+}
+
+// optionsHTML renders opts with the "options" template, or returns the
+// HTML rendered for an equal list before. The list page has a dozen
+// selects; rendering their hundred options cost as much as its rows.
+func (h *handler) optionsHTML(opts []option) (template.HTML, error) {
+	var k strings.Builder
+	for _, o := range opts {
+		k.WriteString(o.Value)
+		k.WriteByte(0)
+		k.WriteString(o.Label)
+		if o.Selected {
+			k.WriteString("\x00s")
+		}
+		k.WriteByte(1)
+	}
+	key := k.String()
+	h.optionHTML.mu.RLock()
+	html, ok := h.optionHTML.m[key]
+	h.optionHTML.mu.RUnlock()
+	if ok {
+		return html, nil
+	}
+	t, ok := h.tmpl[h.DefaultLanguage]["tickets"] // the options template translates nothing
+	if !ok {
+		return "", fmt.Errorf("no page template %q", "tickets")
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "options", opts); err != nil {
+		return "", fmt.Errorf("render options: %w", err)
+	}
+	html = template.HTML(buf.String()) // #nosec G203 -- rendered by html/template
+	h.optionHTML.mu.Lock()
+	if h.optionHTML.m == nil || len(h.optionHTML.m) >= optionCacheSize {
+		h.optionHTML.m = make(map[string]template.HTML, 64)
+	}
+	h.optionHTML.m[key] = html
+	h.optionHTML.mu.Unlock()
 	return html, nil
 }
 

@@ -90,8 +90,9 @@ type handler struct {
 	tmpl          map[string]map[string]pageTemplate // lang → page name → template
 	staticVersion string                             // cache-busting query of static URLs
 	loc           *time.Location
-	urlKey        []byte   // Deps.URLSigningKey or a random one
-	rows          rowCache // rendered rows of the ticket list (fragments.go)
+	urlKey        []byte      // Deps.URLSigningKey or a random one
+	rows          rowCache    // rendered rows of the ticket list (fragments.go)
+	optionHTML    optionCache // rendered <option> lists (fragments.go)
 	// shortcutHTML is the ? overlay of every agent page, per language.
 	shortcutHTML map[string]template.HTML
 }

@@ -35,10 +35,11 @@ type ticketListData struct {
 	Status    string
 	Q, Serial string
 	From, To  string
-	// The filter form's choices, the current one selected.
-	Categories, Statuses, Priorities []option
-	Assignees, Vendors, Departments  []option
-	Warranties, Sorts, Dirs          []option
+	// The filter form's choices, the current one selected, as rendered
+	// <option>s (optionsHTML).
+	Categories, Statuses, Priorities template.HTML
+	Assignees, Vendors, Departments  template.HTML
+	Warranties, Sorts, Dirs          template.HTML
 	// MoreFilters opens the form's extra filters (one of them is set).
 	MoreFilters bool
 	// Rows are the rendered rows of the list (the "ticket-row" template).
@@ -51,7 +52,7 @@ type ticketListData struct {
 	SaveQuery string
 	// Bulk form: where to come back to and the choices of each action.
 	BackURL                                  string
-	BulkAgents, BulkStatuses, BulkCategories []option
+	BulkAgents, BulkStatuses, BulkCategories template.HTML
 }
 
 // listRow is a ticket of the list as its row shows it, every value final
@@ -137,33 +138,47 @@ func (h *handler) ticketList(c echo.Context) error {
 	current := cleanListQuery(u.Query())
 	d := ticketListData{
 		View: res.View, Status: q.Status, Q: q.Q, Serial: c.QueryParam("serial"), From: q.CreatedFrom, To: q.CreatedTo,
-		Categories:     h.options(lang, "category.", models.Categories, q.Category),
-		Statuses:       h.options(lang, "status.", models.Statuses, q.Status),
-		Priorities:     h.options(lang, "priority.", models.Priorities, q.Priority),
-		Warranties:     h.options(lang, "list.warranty.", desk.ListWarrantyFilters, q.Warranty),
-		Sorts:          h.options(lang, "list.sort.", sortChoices(q.Q), res.Sort),
-		Dirs:           h.options(lang, "list.dir.", []string{desk.DirDesc, desk.DirAsc}, map[bool]string{true: desk.DirAsc, false: desk.DirDesc}[res.Asc]),
-		MoreFilters:    q.Priority != "" || q.Assignee != "" || q.Vendor != "" || q.Department != "" || q.Warranty != "" || q.CreatedFrom != "" || q.CreatedTo != "" || q.Serial != "",
-		TotalCapped:    res.TotalCapped,
-		SaveQuery:      current,
-		BackURL:        u.RequestURI(),
-		BulkStatuses:   h.options(lang, "status.", models.Statuses, ""),
-		BulkCategories: h.options(lang, "category.", models.Categories, ""),
+		MoreFilters: q.Priority != "" || q.Assignee != "" || q.Vendor != "" || q.Department != "" || q.Warranty != "" || q.CreatedFrom != "" || q.CreatedTo != "" || q.Serial != "",
+		TotalCapped: res.TotalCapped,
+		SaveQuery:   current,
+		BackURL:     u.RequestURI(),
 	}
-	d.Assignees = []option{{Value: "me", Label: h.Catalog.T(lang, "list.assignee.me"), Selected: q.Assignee == "me"},
+	assignees := []option{{Value: "me", Label: h.Catalog.T(lang, "list.assignee.me"), Selected: q.Assignee == "me"},
 		{Value: "none", Label: h.Catalog.T(lang, "ticket.unassigned"), Selected: q.Assignee == "none"}}
-	d.BulkAgents = []option{{Value: "none", Label: h.Catalog.T(lang, "ticket.unassigned")}}
+	bulkAgents := []option{{Value: "none", Label: h.Catalog.T(lang, "ticket.unassigned")}}
 	for _, a := range agents {
 		id := strconv.FormatUint(uint64(a.ID), 10)
-		d.Assignees = append(d.Assignees, option{Value: id, Label: a.Name, Selected: q.Assignee == id})
-		d.BulkAgents = append(d.BulkAgents, option{Value: id, Label: a.Name, Selected: actor != nil && a.ID == actor.ID})
+		assignees = append(assignees, option{Value: id, Label: a.Name, Selected: q.Assignee == id})
+		bulkAgents = append(bulkAgents, option{Value: id, Label: a.Name, Selected: actor != nil && a.ID == actor.ID})
 	}
+	var vendorOpts, departmentOpts []option
 	for _, v := range vendors {
 		id := strconv.FormatUint(uint64(v.ID), 10)
-		d.Vendors = append(d.Vendors, option{Value: id, Label: v.Name, Selected: q.Vendor == id})
+		vendorOpts = append(vendorOpts, option{Value: id, Label: v.Name, Selected: q.Vendor == id})
 	}
 	for _, dep := range departments {
-		d.Departments = append(d.Departments, option{Value: dep, Label: dep, Selected: q.Department == dep})
+		departmentOpts = append(departmentOpts, option{Value: dep, Label: dep, Selected: q.Department == dep})
+	}
+	for _, f := range []struct {
+		to   *template.HTML
+		opts []option
+	}{
+		{&d.Categories, h.options(lang, "category.", models.Categories, q.Category)},
+		{&d.Statuses, h.options(lang, "status.", models.Statuses, q.Status)},
+		{&d.Priorities, h.options(lang, "priority.", models.Priorities, q.Priority)},
+		{&d.Warranties, h.options(lang, "list.warranty.", desk.ListWarrantyFilters, q.Warranty)},
+		{&d.Sorts, h.options(lang, "list.sort.", sortChoices(q.Q), res.Sort)},
+		{&d.Dirs, h.options(lang, "list.dir.", []string{desk.DirDesc, desk.DirAsc}, map[bool]string{true: desk.DirAsc, false: desk.DirDesc}[res.Asc])},
+		{&d.Assignees, assignees},
+		{&d.Vendors, vendorOpts},
+		{&d.Departments, departmentOpts},
+		{&d.BulkAgents, bulkAgents},
+		{&d.BulkStatuses, h.options(lang, "status.", models.Statuses, "")},
+		{&d.BulkCategories, h.options(lang, "category.", models.Categories, "")},
+	} {
+		if *f.to, err = h.optionsHTML(f.opts); err != nil {
+			return err
+		}
 	}
 	keep := url.Values{}
 	for _, k := range []string{"sort", "dir"} {

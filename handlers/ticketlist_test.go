@@ -16,7 +16,7 @@ import (
 // sampleTicketList is the ticket list's sample for TestTemplatesRender: a
 // search with a snippet, saved views and every filter filled.
 func sampleTicketList(tabs []tab, row ticketRow, pg pager) ticketListData {
-	one := []option{{Value: "x", Label: "X", Selected: true}}
+	one := template.HTML(`<option value="x" selected>X</option>`) // TestOptionsHTML renders lists
 	return ticketListData{Tabs: tabs, View: "mine", Status: "new", Q: "skärm", Serial: "pf-2abc12", From: "2025-01-01", To: "2025-02-01",
 		Categories: one, Statuses: one, Priorities: one, Assignees: one, Vendors: one, Departments: one, Warranties: one, Sorts: one, Dirs: one,
 		MoreFilters: true, TotalCapped: true,
@@ -63,6 +63,30 @@ func TestTicketRowHTML(t *testing.T) {
 	}
 	if again, _ := h.listRowHTML("sv", row); again != before {
 		t.Errorf("an equal row renders differently:\n%s\n%s", before, again)
+	}
+}
+
+// TestOptionsHTML renders a select's options, escaped, the chosen one
+// selected; a list kept from before is reused only for an equal list.
+func TestOptionsHTML(t *testing.T) {
+	en := newEnv(t)
+	h := &handler{Deps: Deps{Catalog: en.cat, DefaultLanguage: "sv"}, loc: time.UTC}
+	var err error
+	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	opts := []option{{Value: "1", Label: "Bo <b>"}, {Value: "2\"", Label: "Eva", Selected: true}}
+	got, err := h.optionsHTML(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<option value=\"1\">Bo &lt;b&gt;</option>\n<option value=\"2&#34;\" selected>Eva</option>\n"
+	if string(got) != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	opts[0].Selected, opts[1].Selected = true, false
+	if again, _ := h.optionsHTML(opts); !strings.Contains(string(again), `<option value="1" selected>`) || strings.Contains(string(again), `2&#34;" selected`) {
+		t.Errorf("another choice shows the old one: %q", again)
 	}
 }
 
