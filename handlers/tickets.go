@@ -136,7 +136,7 @@ func (h *handler) renderTicket(c echo.Context, status int, number int64, form ti
 	}
 	d := h.ticketPageData(h.lang(c), v, time.Now())
 	d.Errors, d.ReplyText, d.NoteText, d.SerialText = form.errors, form.reply, form.note, form.serial
-	if err := h.ticketAssetExtras(c.Request().Context(), h.lang(c), number, &d, isAdmin(c)); err != nil {
+	if err := h.ticketAssetExtras(c.Request().Context(), h.lang(c), v, &d, isAdmin(c)); err != nil {
 		return err
 	}
 	if d.Routing, err = h.routingCardOf(c, v.Ticket); err != nil {
