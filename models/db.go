@@ -67,7 +67,12 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
-	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), gcfg)
+	// Readers keep their prepared statements: preparing the list's and the
+	// ticket page's joins cost a third of their SQL time. (Bounded: a list
+	// of ids of every length is a statement of its own.)
+	rcfg := *gcfg
+	rcfg.PrepareStmt, rcfg.PrepareStmtMaxSize, rcfg.PrepareStmtTTL = true, 256, time.Hour
+	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), &rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %q for reading: %w", path, err)
 	}
