@@ -28,6 +28,7 @@ type Store struct {
 	log        *slog.Logger
 	searchText func(string) string
 	version    *versionWatch // DataVersion; nil on the Store of a transaction
+	counts     *countCache   // the ticket list's counts (views.go)
 }
 
 // Options configure Open.
@@ -91,7 +92,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText, version: version}
+	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText, version: version, counts: &countCache{}}
 	if s.searchText == nil {
 		s.searchText = func(text string) string { return text }
 	}
@@ -171,7 +172,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Tx runs fn in one write transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{w: g, r: g, log: s.log, searchText: s.searchText})
+		return fn(&Store{w: g, r: g, log: s.log, searchText: s.searchText, counts: &countCache{}})
 	})
 }
 

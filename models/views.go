@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -158,38 +159,16 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 		return nil, err
 	}
 	page := &TicketPage{}
-	switch {
-	case f.SkipCount:
-	case f.searchOnly() && FTSQuery(f.Q) != "":
-		limit := int64(0)
-		if f.CountCap > 0 {
-			limit = f.CountCap + 1
+	if !f.SkipCount {
+		key, count, err := s.ticketCount(ctx, f)
+		if err != nil {
+			return nil, err
 		}
-		if page.Total, err = s.countSearch(ctx, strings.TrimSpace(f.Q), limit); err != nil {
+		if page.Total, err = s.counts.get(ctx, s, key, count); err != nil {
 			return nil, err
 		}
 		if f.CountCap > 0 && page.Total > f.CountCap {
 			page.Total, page.TotalCapped = f.CountCap, true
-		}
-	case f.CountCap > 0:
-		capped, err := s.ticketQuery(ctx, &f, true)
-		if err != nil {
-			return nil, err
-		}
-		err = s.r.WithContext(ctx).Table("(?) AS capped", capped.Select("1").Limit(int(f.CountCap)+1)).Count(&page.Total).Error
-		if err != nil {
-			return nil, fmt.Errorf("count tickets: %w", err)
-		}
-		if page.Total > f.CountCap {
-			page.Total, page.TotalCapped = f.CountCap, true
-		}
-	default:
-		counted, err := s.ticketQuery(ctx, &f, true)
-		if err != nil {
-			return nil, err
-		}
-		if err := counted.Count(&page.Total).Error; err != nil {
-			return nil, fmt.Errorf("count tickets: %w", err)
 		}
 	}
 	limit := pageLimit(f.Limit)
@@ -227,6 +206,87 @@ const listColumns = `t.id, t.number, t.subject, t.requester_id, t.status, t.prio
 	t.sla_paused_at, COALESCE(r.email, ''), COALESCE(r.name, ''), COALESCE(r.department, ''), COALESCE(r.language, ''),
 	a.email, a.name, a.role,
 	d.serial, d.asset_tag, d.model, d.manufacturer, d.vendor_id`
+
+// ticketCount returns how to count f's tickets (up to CountCap+1 when
+// capped) and the key of that count: its exact SQL and arguments.
+func (s *Store) ticketCount(ctx context.Context, f TicketFilter) (string, func(context.Context) (int64, error), error) {
+	if f.searchOnly() && FTSQuery(f.Q) != "" {
+		qs, limit := strings.TrimSpace(f.Q), int64(0)
+		if f.CountCap > 0 {
+			limit = f.CountCap + 1
+		}
+		return fmt.Sprintf("search %q %d", qs, limit), func(ctx context.Context) (int64, error) {
+			return s.countSearch(ctx, qs, limit)
+		}, nil
+	}
+	build := func(ctx context.Context) (*gorm.DB, error) {
+		q, err := s.ticketQuery(ctx, &f, true)
+		if err != nil || f.CountCap <= 0 {
+			return q, err
+		}
+		return s.r.WithContext(ctx).Table("(?) AS capped", q.Select("1").Limit(int(f.CountCap)+1)), nil
+	}
+	q, err := build(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	var n int64
+	stmt := q.Session(&gorm.Session{DryRun: true}).Count(&n).Statement
+	key := stmt.SQL.String() + "\x00" + fmt.Sprintf("%#v", stmt.Vars)
+	return key, func(ctx context.Context) (int64, error) {
+		q, err := build(ctx)
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		if err := q.Count(&n).Error; err != nil {
+			return 0, fmt.Errorf("count tickets: %w", err)
+		}
+		return n, nil
+	}, nil
+}
+
+// countCacheSize bounds the counts kept between two writes.
+const countCacheSize = 4096
+
+// countCache keeps the list's counts by their exact query for one data
+// version (DataVersion): paging through a filtered list or a search counts
+// once, not on every page, and any committed write counts again.
+type countCache struct {
+	mu  sync.Mutex
+	ver uint64
+	m   map[string]int64
+}
+
+// get returns the count kept under key for the current data version, or
+// count's result (kept under the version read before counting).
+func (c *countCache) get(ctx context.Context, s *Store, key string, count func(context.Context) (int64, error)) (int64, error) {
+	if s.version == nil { // inside a transaction: its own writes are not committed yet
+		return count(ctx)
+	}
+	v, err := s.DataVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if c.m == nil || c.ver != v || len(c.m) >= countCacheSize {
+		c.m, c.ver = map[string]int64{}, v
+	}
+	n, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	if n, err = count(ctx); err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if c.ver == v {
+		c.m[key] = n
+	}
+	c.mu.Unlock()
+	return n, nil
+}
 
 // ticketsWithParties loads the tickets ids in their order, each with its
 // requester (identity, department and language), assignee (identity and

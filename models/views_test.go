@@ -277,3 +277,59 @@ func TestTicketPageParties(t *testing.T) {
 		t.Errorf("ticket without assignee and device: %+v %+v", none.Assignee, none.Asset)
 	}
 }
+
+// TestListCountsFollowWrites: a filtered list's count and a search's count
+// are kept between pages, yet a new matching ticket counts at once.
+func TestListCountsFollowWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(status string) {
+		t.Helper()
+		tk := &Ticket{Subject: "Skärmen", RequesterID: r.ID, Requester: *r, Status: status, Priority: "normal", Category: CategoryHardware}
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexNewTicket(ctx, tk, []string{"skärmen är svart"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := func(f TicketFilter) int64 {
+		t.Helper()
+		f.CountCap = 100
+		p, err := s.TicketPage(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Total
+	}
+	filters := map[string]TicketFilter{
+		"status":          {Status: StatusOpen, Category: CategoryHardware},
+		"search":          {Q: "skarm"},
+		"search + status": {Q: "skarm", Status: StatusOpen},
+		"other status":    {Status: StatusClosed},
+	}
+	add(StatusOpen)
+	for name, f := range filters {
+		want := int64(1)
+		if name == "other status" {
+			want = 0
+		}
+		if got := total(f); got != want || total(f) != want {
+			t.Errorf("%s: total %d, want %d", name, got, want)
+		}
+	}
+	add(StatusOpen)
+	for name, f := range filters {
+		want := int64(2)
+		if name == "other status" {
+			want = 0
+		}
+		if got := total(f); got != want {
+			t.Errorf("after a new ticket, %s: total %d, want %d", name, got, want)
+		}
+	}
+}
