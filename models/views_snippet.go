@@ -26,7 +26,47 @@ func searchTerms(q string) []string {
 
 // notTokenRune reports whether r separates words for unicode61: anything
 // but letters and digits.
-func notTokenRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }
+func notTokenRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+}
+
+// foldedHasPrefix reports whether foldWord(w) starts with prefix, folding
+// only as much of w as it needs and without allocating.
+func foldedHasPrefix(w, prefix string) bool {
+	for _, r := range w {
+		if prefix == "" {
+			return true
+		}
+		if r < utf8.RuneSelf {
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if prefix[0] != c {
+				return false
+			}
+			prefix = prefix[1:]
+			continue
+		}
+		var f string
+		if r < rune(len(foldTable)) {
+			f = foldTable[r]
+		} else {
+			f = foldRune(r)
+		}
+		if len(f) >= len(prefix) {
+			return strings.HasPrefix(f, prefix)
+		}
+		if prefix[:len(f)] != f {
+			return false
+		}
+		prefix = prefix[len(f):]
+	}
+	return prefix == ""
+}
 
 // foldWord lower-cases w and drops its diacritics ("Skärmen" → "skarmen").
 // A snippet folds every word of up to 50 bodies, so the common cases are
@@ -114,9 +154,8 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		words = append(words, word{start: start, end: len(text)})
 	}
 	isHit := func(w word) bool {
-		folded := foldWord(text[w.start:w.end])
 		for _, t := range terms {
-			if strings.HasPrefix(folded, t) {
+			if foldedHasPrefix(text[w.start:w.end], t) {
 				return true
 			}
 		}

@@ -167,8 +167,17 @@ func TestFoldWord(t *testing.T) {
 	}
 	for _, w := range []string{"skärmen", "SKÄRMEN", "Skärm", "lösenord", "Ærø", "Łódź", "ÉCOLE", "crème", "naïve",
 		"İstanbul", "ǅemal", "Ωμέγα", "e\u0301", "日本語", "abc123", "ABC", "", "straße", "Ǿ"} {
-		if got, want := foldWord(w), general(w); got != want {
+		want := general(w)
+		if got := foldWord(w); got != want {
 			t.Errorf("foldWord(%q) = %q, want %q", w, got, want)
+		}
+		for i := 0; i <= len(want); i++ {
+			if !foldedHasPrefix(w, want[:i]) {
+				t.Errorf("foldedHasPrefix(%q, %q) = false", w, want[:i])
+			}
+		}
+		if foldedHasPrefix(w, want+"x") || foldedHasPrefix(w, "q"+want) {
+			t.Errorf("foldedHasPrefix(%q) matches a longer or other prefix", w)
 		}
 	}
 }
