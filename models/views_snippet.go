@@ -138,21 +138,6 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		start, end int
 		hit        bool
 	}
-	var words []word
-	start := -1
-	for i, r := range text {
-		if notTokenRune(r) {
-			if start >= 0 {
-				words = append(words, word{start: start, end: i})
-				start = -1
-			}
-		} else if start < 0 {
-			start = i
-		}
-	}
-	if start >= 0 {
-		words = append(words, word{start: start, end: len(text)})
-	}
 	isHit := func(w word) bool {
 		for _, t := range terms {
 			if foldedHasPrefix(text[w.start:w.end], t) {
@@ -161,13 +146,40 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		}
 		return false
 	}
-	// Fold words up to the first match, then only those the snippet shows.
-	first := -1
-	for i := range words {
-		if isHit(words[i]) {
-			first = i
-			break
+	// Cut words up to the first match and then only as many as the
+	// snippet shows, and one more to know that text follows: a body holds
+	// a whole conversation, a snippet a dozen words of it.
+	var words []word
+	first, need := -1, 0
+	add := func(start, end int) (more bool) {
+		words = append(words, word{start: start, end: end})
+		if first < 0 {
+			if isHit(words[len(words)-1]) {
+				first = len(words) - 1
+				need = max(0, first-n/3) + n + 1
+			}
+			return true
 		}
+		return len(words) < need
+	}
+	start := -1
+	for i, r := range text {
+		if !notTokenRune(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			more := add(start, i)
+			start = -1
+			if !more {
+				break
+			}
+		}
+	}
+	if start >= 0 {
+		add(start, len(text))
 	}
 	if first < 0 {
 		return "", false

@@ -142,6 +142,8 @@ func TestMakeSnippet(t *testing.T) {
 		{"window with ellipses", long, "skarmen", "…elva tolv tretton fjorton femton sexton \ue000Skärmen\ue001 sjutton arton nitton tjugo tjugoett tjugotvå tjugotre"},
 		{"middle", long + " a b c d e f g h i j", "skarmen", "…tretton fjorton femton sexton \ue000Skärmen\ue001 sjutton arton nitton tjugo tjugoett tjugotvå tjugotre a b…"},
 		{"no match", "inget här", "skarm", ""},
+		{"near the end", "a b c d e f g h i j k l m n o p q r s t Skärm u", "skarm", "…i j k l m n o p q r s t \ue000Skärm\ue001 u"},
+		{"matches after the first", "x Skärm y skärmar z " + long, "skarm", "x \ue000Skärm\ue001 y \ue000skärmar\ue001 z ett två tre fyra fem sex sju åtta nio…"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
