@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -150,13 +151,26 @@ func (h *handler) render(c echo.Context, status int, name, navKey, titleKey stri
 	if p.Agent != nil && livePages[name] {
 		p.Live, p.LiveInterval = h.liveToken(c), h.livePollMillis()
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, buf.Bytes()) // written before it returns: the buffer may go back
 }
+
+// pageBuffers are the buffers pages render into: a list page is 60 kB, and
+// growing a fresh buffer to that doubled the bytes every request allocated.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage is the largest buffer kept for reuse.
+const maxPooledPage = 1 << 20
 
 // pageFor fills the site-wide fields of a page.
 func (h *handler) pageFor(c echo.Context, lang, navKey string) page {

@@ -49,8 +49,10 @@ func (s *Store) DataVersion(ctx context.Context) (uint64, error) {
 		}
 		w.conn, w.epoch = c, w.epoch+1
 	}
+	// Not cancellable: the pragma answers at once, and with a cancellable
+	// context the driver starts a goroutine for every row it reads.
 	var v uint64
-	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+	if err := w.conn.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA data_version").Scan(&v); err != nil {
 		_ = w.conn.Close() // the next call starts a new epoch on a new connection
 		w.conn = nil
 		return 0, fmt.Errorf("data version: %w", err)
