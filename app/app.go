@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,10 +19,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"warrantydesk/desk"
 	"warrantydesk/handlers"
+	"warrantydesk/internal/lease"
 	"warrantydesk/mailin"
 	"warrantydesk/mailout"
 	"warrantydesk/models"
@@ -54,6 +57,8 @@ type App struct {
 
 	// httpMetrics is the request latency histogram of /metrics (metrics.go).
 	httpMetrics *handlers.HTTPMetrics
+	// elector decides whether this instance runs the workers (leader.go); nil outside Serve.
+	elector atomic.Pointer[lease.Elector]
 }
 
 // New opens the database (applying migrations) and builds every component.
@@ -171,7 +176,29 @@ func loadSecret(cfg Config) ([]byte, error) {
 	buf := make([]byte, 32)
 	_, _ = rand.Read(buf)
 	secret := []byte(hex.EncodeToString(buf))
-	if err := os.WriteFile(path, secret, 0o600); err != nil {
+	// Several serve processes may start at once on a new database: the first
+	// secret stored wins and the others read it. Write it aside, then link it
+	// into place, which fails when the file exists (and never shows a half-written one).
+	tmp, err := os.CreateTemp(filepath.Dir(path), "secret.key.*")
+	if err != nil {
+		return nil, fmt.Errorf("store generated secret beside %q: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(secret); err != nil {
+		_ = tmp.Close()
+		return nil, fmt.Errorf("store generated secret in %q: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("store generated secret in %q: %w", tmp.Name(), err)
+	}
+	err = os.Link(tmp.Name(), path)
+	if errors.Is(err, fs.ErrExist) {
+		if b, rerr := os.ReadFile(path); rerr == nil && len(b) >= 32 {
+			return b, nil // another process stored its secret first
+		}
+		err = os.Rename(tmp.Name(), path) // a damaged file: replace it
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store generated secret in %q: %w", path, err)
 	}
 	return secret, nil
@@ -198,18 +225,24 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 }
 
-// Serve runs the web server and the background workers until ctx is
-// cancelled, then shuts down gracefully: the server stops taking requests and
-// finishes the ones in flight, the workers finish their current mail.
+// Serve runs the web server and, while this instance is the leader of its
+// database (leader.go), the background workers until ctx is cancelled, then
+// shuts down gracefully: the server stops taking requests and finishes the
+// ones in flight, the workers finish their current mail, and the leader lock
+// is released for a standby to take over.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	lock, err := a.newLeaderLock()
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	a.startWorkers(workCtx, &wg)
+	a.runElection(workCtx, &wg, lock)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -233,7 +266,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// startWorkers runs intake, processing and the outbox in the background.
+// startWorkers runs the leader-only work in the background: intake,
+// processing, the schedule, webhook and outbox delivery, token refresh.
 func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	run := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -268,10 +302,18 @@ func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 // FetchOnce runs one intake pass over every mailbox and processes what it fetched. A mailbox
 // that fails does not stop the others; what they fetched is still processed, and the failures
 // are returned together, each naming its mailbox.
+//
+// The pass holds the leader lock: while a `serve` leads, FetchOnce refuses with an error
+// matching lease.ErrHeldElsewhere, and a `serve` started meanwhile stands by until it ends.
 func (a *App) FetchOnce(ctx context.Context) (fetched, processed int, err error) {
 	if len(a.intakes) == 0 {
 		return 0, 0, &ConfigError{Key: "imap.host", Problem: "is empty: no mailbox to fetch from"}
 	}
+	release, err := a.holdLeaderLock(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer release()
 	var fetchErrs []error
 	for _, mb := range a.intakes {
 		n, err := mb.fetcher.FetchOnce(ctx)

@@ -9,11 +9,14 @@ import (
 	"warrantydesk/models"
 )
 
-// Health reports whether the database answers and the workers are fine. Intake
-// counts as failing when its last error is newer than its last success and
-// older than three poll intervals (a blip is not an outage).
+// Health reports whether the database answers and the workers are fine, and
+// whether this instance is the leader or on standby. Intake counts as failing
+// when its last error is newer than its last success and older than three
+// poll intervals (a blip is not an outage). The intake and outbox checks read
+// the shared database, so a standby reports the leader's intake; the workers'
+// own errors and the token refresh are only checked where they run.
 func (a *App) Health(ctx context.Context) handlers.Health {
-	h := handlers.Health{OK: true, Checks: map[string]handlers.HealthCheck{}}
+	h := handlers.Health{OK: true, Checks: map[string]handlers.HealthCheck{}, Role: a.Role()}
 	fail := func(name, detail string) {
 		h.OK = false
 		h.Checks[name] = handlers.HealthCheck{OK: false, Detail: detail}
@@ -26,6 +29,10 @@ func (a *App) Health(ctx context.Context) handlers.Health {
 	}
 	h.Checks["database"] = handlers.HealthCheck{OK: true}
 
+	if el := a.elector.Load(); el != nil && el.TryError() != nil {
+		// Without the lock this instance cannot take over from a dead leader.
+		fail("leader", "cannot take the leader lock: "+el.TryError().Error())
+	}
 	a.workersMu.Lock()
 	for name, msg := range a.workerErr {
 		fail(name, msg)
@@ -39,7 +46,7 @@ func (a *App) Health(ctx context.Context) handlers.Health {
 		}
 		h.Checks[mb.check] = check
 	}
-	if a.Tokens != nil {
+	if a.Tokens != nil && h.Role != RoleStandby { // a standby renews no token
 		check := a.oauthHealth()
 		if !check.OK {
 			h.OK = false

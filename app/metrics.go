@@ -15,7 +15,8 @@ import (
 // writeMetrics writes the Prometheus text exposition (version 0.0.4): one
 // HELP and TYPE per family, before its samples. The numbers are read from
 // the database at scrape time (gauges), so every instance sharing the
-// database reports the same queue depths; a family whose query fails is
+// database reports the same queue depths (warrantydesk_leader and the
+// uptime are the instance's own); a family whose query fails is
 // left out (and logged) rather than reported as zero.
 func (a *App) writeMetrics(w io.Writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -30,6 +31,10 @@ func (a *App) writeMetrics(w io.Writer) {
 	m.sample("warrantydesk_up", nil, 1)
 	m.family("warrantydesk_uptime_seconds", "gauge", "Seconds since the process started.")
 	m.sample("warrantydesk_uptime_seconds", nil, float64(int64(now.Sub(a.started).Seconds())))
+	// Per instance, like the uptime: scrape every instance, and their sum is
+	// the number of leaders (1 when all is well).
+	m.family("warrantydesk_leader", "gauge", "1 while this instance is the leader (fetches mail, drains the outbox), 0 on standby.")
+	m.sample("warrantydesk_leader", nil, boolValue(a.Role() == RoleLeader))
 
 	if counts, err := a.Store.CountByStatus(ctx); err == nil {
 		m.family("warrantydesk_tickets", "gauge", "Tickets by status.")

@@ -242,6 +242,7 @@ type adminMailboxData struct {
 	SMTPOn     bool
 	Poll       string
 	Intake     *HealthCheck // nil when not monitored
+	Standby    bool         // another instance runs intake and the outbox
 	Cursors    []cursorRow
 	Outbox     []adminCount
 }
@@ -263,9 +264,11 @@ func (h *handler) adminMailbox(c echo.Context) error {
 		d.Poll = h.Mailbox.PollInterval.String()
 	}
 	if h.Health != nil {
-		if chk, ok := h.Health(ctx).Checks["intake"]; ok {
+		health := h.Health(ctx)
+		if chk, ok := health.Checks["intake"]; ok {
 			d.Intake = &chk
 		}
+		d.Standby = health.Role == "standby"
 	}
 	for _, cur := range st.Cursors {
 		d.Cursors = append(d.Cursors, cursorRow{Mailbox: cur.Mailbox, UIDValidity: cur.UIDValidity, LastUID: cur.LastUID,

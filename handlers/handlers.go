@@ -66,6 +66,9 @@ type Deps struct {
 type Health struct {
 	OK     bool
 	Checks map[string]HealthCheck
+	// Role is "leader" (this instance fetches mail and drains the outbox) or
+	// "standby" (another instance does) while serving; "" when not known.
+	Role string
 }
 
 // HealthCheck is the state of one component in Health.

@@ -91,8 +91,9 @@ func (h *handler) healthz(c echo.Context) error {
 	}
 	body := struct {
 		Status string                 `json:"status"`
+		Role   string                 `json:"role,omitempty"`
 		Checks map[string]HealthCheck `json:"checks"`
-	}{Status: "ok", Checks: st.Checks}
+	}{Status: "ok", Role: st.Role, Checks: st.Checks}
 	code := http.StatusOK
 	if !st.OK {
 		body.Status, code = "degraded", http.StatusServiceUnavailable

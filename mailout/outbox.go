@@ -55,7 +55,8 @@ type Stats struct {
 // mail leaves the queue only as sent or, after its retries, as failed.
 //
 // Passes are serialised within the process. Two processes sharing one
-// database would each deliver the same due mail; run one worker per database.
+// database would each deliver the same due mail; run one worker per database
+// (serve runs it only in the leader of the database: internal/lease).
 type Worker struct {
 	store   *models.Store
 	sender  Sender

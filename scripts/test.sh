@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh runs the whole test suite against real parts, on a fresh Debian machine too:
-#   - installs what the tests need and the machine lacks (Debian: dovecot-imapd, chromium);
-#   - starts a private Dovecot on a free loopback port (scripts/dovecot.sh) and stops it afterwards;
+#   - installs what the tests need and the machine lacks (Debian: dovecot-imapd, chromium, postgresql);
+#   - starts a private Dovecot and a private PostgreSQL on free loopback ports (scripts/dovecot.sh,
+#     scripts/postgres.sh) and stops them afterwards;
 #   - runs `go test` over every package with the sqlite_fts5 build tag, in strict mode: a test that
 #     would skip because a real server or the browser is missing fails instead.
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run Warranty -v).
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -22,14 +24,18 @@ fi
 dir=$(mktemp -d /tmp/warrantydesk-test.XXXXXX)
 cleanup() {
 	scripts/dovecot.sh stop "$dir" >/dev/null 2>&1 || true
+	scripts/postgres.sh stop "$dir/pg" >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
 # A free port: bind :0 and read back what the kernel chose.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-	echo $((20000 + RANDOM % 20000)))
-eval "$(scripts/dovecot.sh start "$dir" "$port")"
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + RANDOM % 20000))
+}
+eval "$(scripts/dovecot.sh start "$dir" "$(free_port)")"
+eval "$(scripts/postgres.sh start "$dir/pg" "$(free_port)")"
 
 export WARRANTYDESK_CHROMIUM="${WARRANTYDESK_CHROMIUM:-$(command -v chromium)}"
 export WARRANTYDESK_TEST_STRICT=1
