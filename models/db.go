@@ -87,7 +87,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxOpenConns(readerConns)
 	version, err := openVersionWatch(path)
 	if err != nil {
 		return nil, err
@@ -112,9 +112,15 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	// for the SQLite version) knows the old schema, and a first "SELECT *"
 	// on it misses columns a migration added. Start the readers afresh.
 	rdb.SetMaxIdleConns(0)
-	rdb.SetMaxIdleConns(2)
+	// Every reader stays open: under load a pool keeping two idle readers
+	// opened and closed connections all the time, each starting with an
+	// empty page cache and no prepared statements.
+	rdb.SetMaxIdleConns(readerConns)
 	return s, nil
 }
+
+// readerConns is the size of the reader pool.
+const readerConns = 8
 
 func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
