@@ -576,14 +576,15 @@ type StatusAssigneeCount struct {
 	N          int64
 }
 
-// ViewCounts returns the ticket counts behind the list's views in two
-// indexed queries, whatever the number of tickets: the tickets grouped by
-// status and assignee (a walk of idx_tickets_status_assignee, no table
-// reads), and the number breached under rule (a range of idx_tickets_status_sla).
+// ViewCounts returns the ticket counts behind the list's views: the
+// tickets per status and assignee from ticket_counts (kept by triggers in
+// every writing transaction, see migrateTicketCounts: a few rows, whatever
+// the number of tickets), and the number breached under rule (a range of
+// idx_tickets_running_sla).
 func (s *Store) ViewCounts(ctx context.Context, rule SLARule) ([]StatusAssigneeCount, int64, error) {
 	var groups []StatusAssigneeCount
-	err := s.r.WithContext(ctx).Model(&Ticket{}).Select("status, assignee_id, COUNT(*) AS n").
-		Group("status, assignee_id").Scan(&groups).Error
+	err := s.r.WithContext(ctx).Raw("SELECT status, NULLIF(assignee_id, 0) AS assignee_id, n FROM ticket_counts WHERE n <> 0").
+		Scan(&groups).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("count tickets by status and assignee: %w", err)
 	}

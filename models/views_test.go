@@ -59,11 +59,95 @@ func TestTicketListPlans(t *testing.T) {
 			}
 		})
 	}
-	// The view counts walk one covering index, never the table.
-	plan := explain(t, s, "SELECT status, assignee_id, COUNT(*) AS n FROM tickets GROUP BY status, assignee_id")
-	if !strings.Contains(plan, "COVERING INDEX idx_tickets_status_assignee") {
-		t.Errorf("count plan:\n%s", plan)
+	// The overdue count reads one covering index, never the table.
+	var n int64
+	stmt := rule.where(s.r.Session(&gorm.Session{DryRun: true}).Model(&Ticket{})).Count(&n).Statement
+	if plan := explain(t, s, stmt.SQL.String(), stmt.Vars...); !strings.Contains(plan, "idx_tickets_running_sla") {
+		t.Errorf("overdue count plan:\n%s", plan)
 	}
+}
+
+// TestTicketCountsFollowEveryWrite: ticket_counts, kept by triggers, equals
+// counting the tickets after inserts, status and assignee changes (through
+// GORM and plain SQL), a no-op update and a delete.
+func TestTicketCountsFollowEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "x"}
+	if err := s.w.Create(bo).Error; err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string) {
+		t.Helper()
+		var kept, counted []StatusAssigneeCount
+		if err := s.r.Raw("SELECT status, NULLIF(assignee_id, 0) AS assignee_id, n FROM ticket_counts WHERE n <> 0 ORDER BY 1, 2").Scan(&kept).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.r.Raw("SELECT status, assignee_id, COUNT(*) AS n FROM tickets GROUP BY 1, 2 ORDER BY 1, 2").Scan(&counted).Error; err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(derefCounts(kept)) != fmt.Sprint(derefCounts(counted)) {
+			t.Errorf("%s: ticket_counts %v, counted %v", step, derefCounts(kept), derefCounts(counted))
+		}
+	}
+	var ids []uint
+	for _, st := range []string{StatusNew, StatusNew, StatusOpen} {
+		tk := &Ticket{Subject: "x", RequesterID: r.ID, Status: st, Priority: "normal", Category: CategoryOther}
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tk.ID)
+	}
+	check("inserts")
+	if err := s.UpdateTicket(ctx, ids[0], map[string]any{"status": StatusPending}); err != nil {
+		t.Fatal(err)
+	}
+	check("status")
+	if err := s.UpdateTicket(ctx, ids[1], map[string]any{"assignee_id": bo.ID}); err != nil {
+		t.Fatal(err)
+	}
+	check("assignee")
+	if err := s.UpdateTicket(ctx, ids[1], map[string]any{"assignee_id": bo.ID, "status": StatusNew, "subject": "y"}); err != nil {
+		t.Fatal(err)
+	}
+	check("no change to either")
+	if err := s.w.Exec("UPDATE tickets SET status = 'closed', assignee_id = NULL").Error; err != nil {
+		t.Fatal(err)
+	}
+	check("plain SQL, every ticket")
+	var tk Ticket
+	if err := s.w.First(&tk, ids[2]).Error; err != nil {
+		t.Fatal(err)
+	}
+	tk.Status, tk.AssigneeID = StatusOpen, &bo.ID
+	if err := s.w.Save(&tk).Error; err != nil {
+		t.Fatal(err)
+	}
+	check("save")
+	if err := s.w.Exec("DELETE FROM tickets WHERE id = ?", ids[0]).Error; err != nil {
+		t.Fatal(err)
+	}
+	check("delete")
+	if err := s.w.Transaction(migrateTicketCounts); err != nil {
+		t.Fatalf("second run of migration 52: %v", err)
+	}
+	check("migration run again")
+}
+
+func derefCounts(cs []StatusAssigneeCount) []string {
+	var out []string
+	for _, c := range cs {
+		a := "nobody"
+		if c.AssigneeID != nil {
+			a = fmt.Sprint(*c.AssigneeID)
+		}
+		out = append(out, fmt.Sprintf("%s/%s=%d", c.Status, a, c.N))
+	}
+	return out
 }
 
 func explain(t *testing.T, s *Store, sql string, vars ...any) string {
