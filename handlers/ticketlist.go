@@ -42,8 +42,9 @@ type ticketListData struct {
 	Warranties, Sorts, Dirs          template.HTML
 	// MoreFilters opens the form's extra filters (one of them is set).
 	MoreFilters bool
-	// Rows are the rendered rows of the list (the "ticket-row" template).
-	Rows        []template.HTML
+	// Rows are the list's rows, rendered (the "ticket-row" template) and
+	// joined: one action of the page's template instead of one per row.
+	Rows        template.HTML
 	Pager       pager
 	TotalCapped bool
 	// Saved are the agent's saved views; SaveQuery is the list's current
@@ -194,14 +195,19 @@ func (h *handler) ticketList(c echo.Context) error {
 		d.Saved = append(d.Saved, savedViewItem{Name: sv.Name, URL: "/tickets?" + sv.Query,
 			DeleteURL: "/tickets/views/" + strconv.FormatUint(uint64(sv.ID), 10) + "/delete", Current: sv.Query == current})
 	}
-	d.Rows = make([]template.HTML, 0, len(res.Items))
+	rows, size := make([]template.HTML, len(res.Items)), 0
 	for i := range res.Items {
-		row, err := h.listRowHTML(lang, h.listRow(lang, &res.Items[i]))
-		if err != nil {
+		if rows[i], err = h.listRowHTML(lang, h.listRow(lang, &res.Items[i])); err != nil {
 			return err
 		}
-		d.Rows = append(d.Rows, row)
+		size += len(rows[i])
 	}
+	var joined strings.Builder
+	joined.Grow(size)
+	for _, r := range rows {
+		joined.WriteString(string(r))
+	}
+	d.Rows = template.HTML(joined.String()) // #nosec G203 -- rows rendered by html/template
 	d.Pager = makePager(u, page, len(res.Items), res.Total)
 	return h.render(c, http.StatusOK, "tickets", "tickets", "tickets.title", d)
 }

@@ -20,7 +20,7 @@ func sampleTicketList(tabs []tab, row ticketRow, pg pager) ticketListData {
 	return ticketListData{Tabs: tabs, View: "mine", Status: "new", Q: "skärm", Serial: "pf-2abc12", From: "2025-01-01", To: "2025-02-01",
 		Categories: one, Statuses: one, Priorities: one, Assignees: one, Vendors: one, Departments: one, Warranties: one, Sorts: one, Dirs: one,
 		MoreFilters: true, TotalCapped: true,
-		Rows:  []template.HTML{`<tr><td>` + template.HTML(template.HTMLEscapeString(row.Subject)) + `</td></tr>`}, // TestTicketRowHTML renders rows
+		Rows:  `<tr><td>` + template.HTML(template.HTMLEscapeString(row.Subject)) + `</td></tr>`, // TestTicketRowHTML renders rows
 		Pager: pg, Saved: []savedViewItem{{Name: "Mina <b>", URL: "/tickets?view=mine", DeleteURL: "/tickets/views/1/delete", Current: true}},
 		SaveQuery: "view=mine", BackURL: "/tickets?view=mine",
 		BulkAgents: one, BulkStatuses: one, BulkCategories: one}
