@@ -9,8 +9,10 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"text/template/parse"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -62,10 +64,75 @@ func parseTemplates(cat *templates.Catalog, loc *time.Location) (map[string]map[
 			if err != nil {
 				return nil, fmt.Errorf("parse %s: %w", p, err)
 			}
+			translateConstants(t, func(key string) string { return cat.T(lang, key) })
 			out[lang][strings.TrimSuffix(path.Base(p), ".html")] = pageTemplate{t}
 		}
 	}
 	return out, nil
+}
+
+// translateConstants replaces every {{T "key"}} without arguments in t's
+// templates by the translated text, as a constant that html/template still
+// escapes in its context: T is bound to one language at parse time, so the
+// call would return the same string on every execution, and a page has
+// dozens of them (each a reflective call). Calls with arguments stay.
+func translateConstants(t *template.Template, tr func(key string) string) {
+	var node func(n parse.Node)
+	pipe := func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, cmd := range p.Cmds {
+			if len(cmd.Args) == 2 {
+				id, isIdent := cmd.Args[0].(*parse.IdentifierNode)
+				key, isString := cmd.Args[1].(*parse.StringNode)
+				if isIdent && isString && id.Ident == "T" {
+					key.Text = tr(key.Text)
+					key.Quoted = strconv.Quote(key.Text)
+					cmd.Args = []parse.Node{key}
+					continue
+				}
+			}
+			for _, a := range cmd.Args {
+				if p, ok := a.(*parse.PipeNode); ok {
+					node(p)
+				}
+			}
+		}
+	}
+	node = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					node(c)
+				}
+			}
+		case *parse.PipeNode:
+			pipe(n)
+		case *parse.ActionNode:
+			pipe(n.Pipe)
+		case *parse.IfNode:
+			pipe(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.RangeNode:
+			pipe(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.WithNode:
+			pipe(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.TemplateNode:
+			pipe(n.Pipe)
+		}
+	}
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			node(tt.Tree.Root)
+		}
+	}
 }
 
 // templateFuncs are the functions pages may call: translation and display
