@@ -147,11 +147,17 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer capture.Close()
-	for i := range mails {
-		if err := imapSrv.Append("INBOX", []byte(backupMail(i))); err != nil {
-			t.Fatal(err)
+	// The mailbox fills in three waves, so that each backup is taken while
+	// mail is still arriving, however fast the desk ingests.
+	appended := 0
+	appendUpTo := func(n int) {
+		for ; appended < n; appended++ {
+			if err := imapSrv.Append("INBOX", []byte(backupMail(appended))); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	appendUpTo(100)
 	config := func(dsn string) string {
 		return serveConfig(dsn, imapSrv, capture, "backup-test-secret-0123456789")
 	}
@@ -163,8 +169,9 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	// Back up twice while mail is being ingested.
 	var copies []string
 	var progress []int
-	for i := range 2 {
+	for i, next := range []int{250, mails} {
 		waitIngest(t, liveDB, 60+i*120)
+		appendUpTo(next)
 		out := filepath.Join(t.TempDir(), "backup.db")
 		r := wd(t, live, nil, "", "backup", out, "-config", "wd.toml")
 		if r.code != 0 {

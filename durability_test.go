@@ -36,8 +36,9 @@ func syntheticMail(i int) (raw string, kind string) {
 }
 
 // TestSIGKILLDuringIngestLosesAndDuplicatesNothing kills `warrantydesk serve`
-// with SIGKILL at random points while it ingests a large mailbox, restarts it,
-// and checks that every mail is accounted for exactly once.
+// with SIGKILL ten times while it ingests a large mailbox — at random moments
+// and just after a batch was applied — restarts it, and checks that every mail
+// is accounted for exactly once.
 func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	const mails = 3000
 	const kills = 10
@@ -82,27 +83,37 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	dbPath := filepath.Join(dir, "wd.db")
 	rounds, progressed, lastFinished := 0, 0, 0
-	// Kill after a random moment. A round that made no progress at all (a slow
-	// or busy machine) makes the next rounds wait longer, so that kills keep
-	// landing while mail is being applied rather than only during start-up.
-	minDelay := 50 * time.Millisecond
+	// Every other run is killed just after it finished a batch, while it
+	// applies the next: a kill mid-apply, however fast the desk ingests. The
+	// others are killed at a random moment before the first batch usually
+	// lands (start-up, the IMAP fetch, the first batch's writes).
+	untilProgress := 300 * time.Millisecond // how long a run took to finish its first batch
 	for attempt := 0; attempt < 4*kills && (rounds < kills || progressed < 3); attempt++ {
+		started := time.Now()
 		cmd := start()
-		time.Sleep(minDelay + time.Duration(rng.IntN(300))*time.Millisecond)
+		if rounds%2 == 1 {
+			for deadline := started.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if n, _ := ingestProgress(dbPath); n > lastFinished {
+					untilProgress = time.Since(started)
+					break
+				}
+			}
+			time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
+		} else {
+			time.Sleep(time.Duration(rng.Int64N(int64(untilProgress))))
+		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
 		finished, _ := ingestProgress(dbPath)
-		t.Logf("round %d: SIGKILL with %d of %d mails finished", rounds+1, finished, mails)
+		t.Logf("round %d: SIGKILL after %s with %d of %d mails finished", rounds+1, time.Since(started).Round(time.Millisecond), finished, mails)
 		if finished == mails {
 			break
 		}
 		rounds++
 		if finished > lastFinished {
 			progressed++
-		} else {
-			minDelay += 250 * time.Millisecond
 		}
 		lastFinished = finished
 	}

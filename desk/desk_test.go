@@ -88,6 +88,35 @@ func (f *fixture) deliver(raw string) models.IntakeRecord {
 	return *rec
 }
 
+// deliverBatch runs several raw mails through the pipeline in one batch (one
+// write transaction) and returns their intake records, in order.
+func (f *fixture) deliverBatch(raws ...string) []models.IntakeRecord {
+	f.t.Helper()
+	ctx := context.Background()
+	var mails []models.FetchedMail
+	for _, raw := range raws {
+		f.uid++
+		mails = append(mails, models.FetchedMail{UID: f.uid, Raw: []byte(strings.ReplaceAll(raw, "\n", "\r\n"))})
+	}
+	ids, err := f.store.RecordFetched(ctx, "INBOX", 1, mails)
+	if err != nil || len(ids) != len(raws) {
+		f.t.Fatalf("record: %v %v", ids, err)
+	}
+	p := mailin.NewProcessor(f.store, f.desk, mailin.ClassifyOptions{AssetTagPattern: regexp.MustCompile(`(?i)\bKOM-?\d{5}\b`)}, nil)
+	if n, err := p.ProcessPending(ctx); err != nil || n != len(raws) {
+		f.t.Fatalf("processed %d of %d: %v", n, len(raws), err)
+	}
+	out := make([]models.IntakeRecord, len(ids))
+	for i, id := range ids {
+		rec, err := f.store.IntakeByID(ctx, id)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out[i] = *rec
+	}
+	return out
+}
+
 func (f *fixture) ticket(n int64) *models.Ticket {
 	f.t.Helper()
 	t, err := f.store.TicketByNumber(context.Background(), n)
@@ -344,6 +373,63 @@ func TestAcknowledgementsAreRateLimited(t *testing.T) {
 	f.deliver(mailFrom("anna@kommun.test", "Fråga E", "Hej."))
 	if len(f.outbox()) != 3 {
 		t.Errorf("after an hour acknowledgements resume: outbox %d", len(f.outbox()))
+	}
+}
+
+// TestOneBatchActsLikeMailByMail delivers mails that depend on each other
+// in one batch: the acknowledgement limit, ticket numbers, a reply to a
+// ticket opened earlier in the batch, duplicates, and search must come out
+// as if each mail had arrived alone.
+func TestOneBatchActsLikeMailByMail(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := "From: Anna <anna@kommun.test>\nTo: helpdesk@kommun.test\nSubject: Tangentbordet krånglar\nMessage-ID: <a1@kommun.test>\n\nTangentbordet på min dator krånglar.\n"
+	recs := f.deliverBatch(
+		first,
+		mailFrom("anna@kommun.test", "Fråga B", "Hej, en fråga om Office."),
+		mailFrom("bo@kommun.test", "Skrivaren", "Skrivaren på plan 3 är trasig."),
+		mailFrom("anna@kommun.test", "Fråga C", "Hej, en fråga om Teams."),
+		first, // the same mail again, e.g. copied to a second folder
+		"From: Anna <anna@kommun.test>\nTo: helpdesk@kommun.test\nSubject: Re: Tangentbordet krånglar\nMessage-ID: <a2@kommun.test>\n"+
+			"In-Reply-To: <a1@kommun.test>\nReferences: <a1@kommun.test>\n\nNu fungerar inte heller musen, xylofonmusen.\n",
+	)
+	want := []string{models.OutcomeCreated, models.OutcomeCreated, models.OutcomeCreated, models.OutcomeCreated, models.OutcomeIgnored, models.OutcomeAppended}
+	for i, rec := range recs {
+		if rec.Outcome != want[i] {
+			t.Errorf("mail %d: %s (%s); want %s", i+1, rec.Outcome, rec.Reason, want[i])
+		}
+	}
+	if recs[4].DuplicateOf == nil || *recs[4].DuplicateOf != recs[0].ID {
+		t.Errorf("the copy is a duplicate of %v; want intake #%d", recs[4].DuplicateOf, recs[0].ID)
+	}
+	for i, n := range []int64{1001, 1002, 1003, 1004} {
+		if tk := f.ticket(n); tk.Subject == "" || recs[i].TicketID == nil || *recs[i].TicketID != tk.ID {
+			t.Errorf("mail %d: ticket %v; want #%d", i+1, recs[i].TicketID, n)
+		}
+	}
+	acks := map[string]int{}
+	for _, m := range f.outbox() {
+		if m.Purpose == "ack" {
+			acks[m.Recipients]++
+		}
+	}
+	if acks["anna@kommun.test"] != 2 || acks["bo@kommun.test"] != 1 {
+		t.Errorf("acknowledgements %v; want the limit of 2 for anna, 1 for bo", acks)
+	}
+	// The next batch, within the hour, counts the acknowledgements stored by this one.
+	// A reply in it re-indexes a ticket the index already has.
+	f.deliverBatch(mailFrom("anna@kommun.test", "Fråga D", "Hej igen."),
+		"From: Anna <anna@kommun.test>\nTo: helpdesk@kommun.test\nSubject: Re: Tangentbordet krånglar\nMessage-ID: <a3@kommun.test>\n"+
+			"In-Reply-To: <a2@kommun.test>\nReferences: <a1@kommun.test> <a2@kommun.test>\n\nOch zebrapappret tog slut.\n")
+	if n := len(f.outbox()); n != 3 {
+		t.Errorf("outbox has %d mails after anna's fourth ticket; want still 3", n)
+	}
+	// Search sees the tickets of the batches, and the replies appended in them.
+	for q, wantNumber := range map[string]int64{"skrivaren": 1003, "xylofonmusen": 1001, "tangentbordet": 1001, "zebrapappret": 1001} {
+		got, total, err := f.store.ListTickets(ctx, models.TicketFilter{Q: q, Limit: 10})
+		if err != nil || total != 1 || got[0].Number != wantNumber {
+			t.Errorf("search %q: %d hits %v (%v); want only #%d", q, total, got, err, wantNumber)
+		}
 	}
 }
 

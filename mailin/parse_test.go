@@ -373,3 +373,23 @@ func deepMultipart(depth int) string {
 	b.WriteString("--b" + strconv.Itoa(depth) + "\r\nContent-Type: text/plain\r\n\r\ndeep\r\n")
 	return b.String()
 }
+
+func TestMultipartDepthCountsDistinctBoundaries(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw string
+		want      int
+	}{
+		{"no multipart", "Subject: hej\r\n\r\n1+1=2, a=b\r\n", 0},
+		{"one", "Content-Type: multipart/mixed; boundary=\"abc\"\r\n\r\n--abc\r\n", 1},
+		{"any case, same boundary", "Content-Type: multipart/mixed; BOUNDARY=abc\r\n\r\nContent-Type: multipart/alternative; Boundary=\"ABC\"\r\n", 1},
+		{"nested", "Content-Type: multipart/mixed; boundary=outer\r\n\r\n--outer\r\nContent-Type: multipart/alternative;\r\n boundary=inner; charset=x\r\n", 2},
+		{"at the very start", "=boundary=x", 1},
+		{"Latin-1 bytes around", "Subject: \xe5\xe4\xf6\r\nContent-Type: multipart/mixed; boundary=\xe5b\r\n\r\nD\xe4r=3D", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := multipartDepth([]byte(tc.raw)); got != tc.want {
+				t.Errorf("multipartDepth = %d; want %d", got, tc.want)
+			}
+		})
+	}
+}

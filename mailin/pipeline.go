@@ -96,16 +96,16 @@ func (p *Processor) Run(ctx context.Context, interval time.Duration) error {
 }
 
 // processBatch is how many mails are applied in one write transaction: one
-// commit per batch instead of per mail, each mail in its own savepoint.
+// commit per batch instead of per mail.
 const processBatch = 200
 
 // ProcessPending processes every pending intake record and returns how many
-// it finished. Parsing the next batch (all cores) overlaps with applying the
-// current one (the single SQLite writer).
+// it finished. Parsing the next batch overlaps with applying the current one
+// (the single SQLite writer); once the writer is done it helps parse.
 func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	var afterID uint
-	load := func() ([]pending, error) {
+	load := func() (*preparation, error) {
 		recs, err := p.store.PendingIntakeAfter(ctx, afterID, processBatch)
 		if err != nil {
 			return nil, fmt.Errorf("list pending intake: %w", err)
@@ -115,36 +115,22 @@ func (p *Processor) ProcessPending(ctx context.Context) (int, error) {
 		}
 		return p.prepare(ctx, recs), nil
 	}
-	items, err := load()
-	for err == nil && len(items) > 0 {
-		type next struct {
-			items []pending
-			err   error
+	cur, err := load()
+	if err != nil {
+		return 0, err
+	}
+	for items := cur.finish(ctx); len(items) > 0; items = cur.finish(ctx) {
+		if cur, err = load(); err != nil {
+			return done, err
 		}
-		ahead := make(chan next, 1)
-		go func() {
-			items, err := load()
-			ahead <- next{items, err}
-		}()
-		err = p.store.Tx(ctx, func(tx *models.Store) error {
-			// Intake never changes vendors, rules or webhook endpoints: read them once per batch.
-			ctx := models.WithBatchCache(ctx)
-			for i := range items {
-				if err := p.applyOne(ctx, tx, &items[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		n := <-ahead
-		if err != nil {
+		if err := p.applyBatch(ctx, items); err != nil {
+			cur.finish(ctx) // let its parsers end
 			return done, err
 		}
 		done += len(items)
 		p.desk.AfterCommit()
-		items, err = n.items, n.err
 	}
-	return done, err
+	return done, nil
 }
 
 // pending is one intake record on its way through the stages.
@@ -155,41 +141,126 @@ type pending struct {
 	bad     error // the mail itself could not be parsed (quarantine it)
 }
 
-// prepare loads, parses and classifies a batch in parallel: these stages
-// need no database writes, and parsing is where the CPU goes.
-func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) []pending {
-	items := make([]pending, len(recs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(recs)) {
-		wg.Add(1)
+// preparation is a batch being loaded, parsed and classified in the background.
+type preparation struct {
+	p     *Processor
+	recs  []models.IntakeRecord
+	items []pending
+	next  atomic.Int64 // the next item to take
+	wg    sync.WaitGroup
+}
+
+// prepare starts loading, parsing and classifying a batch in parallel: these
+// stages need no database writes, and parsing is where the CPU goes.
+//
+// It leaves one core to the writer, which applies the previous batch
+// meanwhile and is the pipeline's critical path: a long SQLite (cgo) call
+// can lose the writer its core, and with a parser on every core it then
+// waited for a parser's time slice to end before going on. The writer joins
+// in when it is done (finish).
+func (p *Processor) prepare(ctx context.Context, recs []models.IntakeRecord) *preparation {
+	b := &preparation{p: p, recs: recs, items: make([]pending, len(recs))}
+	for range min(max(runtime.GOMAXPROCS(0)-1, 1), len(recs)) {
+		b.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(recs) {
-					return
-				}
-				it := &items[i]
-				it.rec = &recs[i]
-				raw, err := p.store.Blob(ctx, it.rec.SHA256)
-				if err != nil {
-					it.loadErr = fmt.Errorf("load raw mail of intake #%d: %w", it.rec.ID, err)
-					continue
-				}
-				it.parsed, it.bad = p.parse(raw)
-			}
+			defer b.wg.Done()
+			b.work(ctx)
 		}()
 	}
-	wg.Wait()
-	return items
+	return b
 }
+
+// work prepares items until none is left to take.
+func (b *preparation) work(ctx context.Context) {
+	for {
+		i := int(b.next.Add(1) - 1)
+		if i >= len(b.recs) {
+			return
+		}
+		it := &b.items[i]
+		it.rec = &b.recs[i]
+		raw, err := b.p.store.Blob(ctx, it.rec.SHA256)
+		if err != nil {
+			it.loadErr = fmt.Errorf("load raw mail of intake #%d: %w", it.rec.ID, err)
+			continue
+		}
+		it.parsed, it.bad = b.p.parse(raw)
+	}
+}
+
+// finish helps prepare what is left and returns the prepared batch.
+func (b *preparation) finish(ctx context.Context) []pending {
+	b.work(ctx)
+	b.wg.Wait()
+	return b.items
+}
+
+// applyBatch applies a batch of mails in one write transaction.
+//
+// The first attempt applies them one after the other without a savepoint
+// each: a savepoint makes SQLite copy every database page a mail touches into
+// a statement journal, which costs more than the mail's own writes. When a
+// mail fails, that attempt is rolled back whole and the batch is applied again
+// with a savepoint per mail, so that only the failing mail is quarantined and
+// the others land.
+func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
+	err := p.store.Tx(ctx, func(tx *models.Store) error {
+		// Intake never changes vendors, rules or webhook endpoints: read them once per batch.
+		ctx := models.WithBatchCache(ctx)
+		// Rows nobody reads back during the batch are written at its end.
+		ctx, deferred := models.WithDeferredWrites(ctx)
+		for i := range items {
+			if err := p.applyOne(ctx, tx, &items[i], false); err != nil {
+				return err
+			}
+		}
+		if err := deferred.Flush(ctx, tx); err != nil {
+			// Whatever row broke it, applying mail by mail finds its mail.
+			return &mailFailure{err: err}
+		}
+		return nil
+	})
+	var failed *mailFailure
+	if !errors.As(err, &failed) {
+		return err
+	}
+	p.log.Warn("a batch could not be applied at once; applying it again mail by mail",
+		"intake_id", failed.intakeID, "err", failed.err, "batch", len(items))
+	return p.store.Tx(ctx, func(tx *models.Store) error {
+		ctx := models.WithBatchCache(ctx)
+		for i := range items {
+			if err := p.applyOne(ctx, tx, &items[i], true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// mailFailure is a mail the thread or apply stage failed on, in the first
+// (savepoint-free) attempt at a batch; intakeID 0 when writing the batch's
+// deferred rows failed.
+type mailFailure struct {
+	intakeID uint
+	err      error
+}
+
+func (e *mailFailure) Error() string {
+	if e.intakeID == 0 {
+		return fmt.Sprintf("write the batch's deferred rows: %v", e.err)
+	}
+	return fmt.Sprintf("apply intake #%d: %v", e.intakeID, e.err)
+}
+
+func (e *mailFailure) Unwrap() error { return e.err }
 
 // applyOne runs the thread and apply stages for one mail inside the batch
 // transaction. Its outcome is written in the same transaction as the ticket
-// changes, so processing is idempotent; a mail that cannot be applied is
-// rolled back to its savepoint and quarantined with the reason.
-func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending) error {
+// changes, so processing is idempotent. With isolate, the mail runs in a
+// savepoint and a mail that cannot be applied is rolled back to it and
+// quarantined with the reason; without, such a mail fails the whole
+// transaction with a *mailFailure.
+func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending, isolate bool) error {
 	rec := it.rec
 	log := p.log.With("intake_id", rec.ID, "uid", rec.UID)
 	if it.loadErr != nil {
@@ -202,6 +273,7 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending)
 	}
 	parsed := it.parsed
 	rec.MessageID, rec.FromEmail, rec.Subject, rec.Class = clip(parsed.MessageID, 500), clip(parsed.From.Email, 320), clip(parsed.Subject, 500), parsed.Class
+	rec.Outcome, rec.Reason, rec.TicketID, rec.DuplicateOf = "", "", nil, nil
 	if twin, err := tx.ProcessedTwin(ctx, rec); err == nil {
 		rec.Outcome, rec.Reason, rec.DuplicateOf = models.OutcomeIgnored, fmt.Sprintf("duplicate of intake #%d (same Message-ID and content)", twin.ID), &twin.ID
 		rec.TicketID = twin.TicketID
@@ -209,7 +281,7 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending)
 	} else if !errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("check duplicate of intake #%d: %w", rec.ID, err)
 	}
-	err := tx.Tx(ctx, func(sp *models.Store) error {
+	apply := func(sp *models.Store) error {
 		th, err := p.desk.Thread(ctx, sp, parsed)
 		if err != nil {
 			return fmt.Errorf("thread: %w", err)
@@ -220,13 +292,22 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending)
 		}
 		rec.Outcome, rec.Reason, rec.TicketID = res.Outcome, res.Reason, res.TicketID
 		return sp.FinishIntake(ctx, rec)
-	})
+	}
+	var err error
+	if isolate {
+		err = tx.Tx(ctx, apply)
+	} else {
+		err = apply(tx)
+	}
 	if err == nil {
 		log.Debug("mail processed", "outcome", rec.Outcome, "reason", rec.Reason, "class", rec.Class)
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if !isolate {
+		return &mailFailure{intakeID: rec.ID, err: err}
 	}
 	rec.Outcome, rec.Reason, rec.TicketID = models.OutcomeQuarantined, "could not apply: "+err.Error(), nil
 	log.Error("mail quarantined", "err", err)

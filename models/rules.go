@@ -185,6 +185,10 @@ func (s *Store) AddRoutingTraces(ctx context.Context, traces []RoutingTrace) err
 	if len(traces) == 0 {
 		return nil
 	}
+	if d := deferredOf(ctx); d != nil {
+		d.traces = append(d.traces, traces...)
+		return nil
+	}
 	if err := s.w.WithContext(ctx).Create(&traces).Error; err != nil {
 		return fmt.Errorf("record routing trace: %w", err)
 	}

@@ -1,0 +1,160 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// deferredKey marks a context whose per-mail bookkeeping writes are collected.
+type deferredKey struct{}
+
+// DeferredWrites collects, for one write transaction, rows that intake writes
+// once per mail and reads back in that transaction only through the Store
+// methods that know of it — intake outcomes, acknowledgement log entries,
+// routing traces, full-text rows — and writes them with a few multi-row
+// statements at the end (Flush) instead of one statement per mail. It also
+// hands out ticket numbers from a counter read once.
+//
+// Use it only for a transaction that is rolled back whole when any mail in
+// it fails: a savepoint rollback would not take back what is collected here.
+type DeferredWrites struct {
+	finished   []IntakeRecord        // intake outcomes, whole records
+	acks       map[string]*ackLedger // by lower-case email
+	pendingAck []AckLog
+	traces     []RoutingTrace
+	search     map[uint]*searchRow // by ticket ID
+	searchIDs  []uint              // ticket IDs in the order first indexed
+	nextNumber int64               // the next ticket number; 0 = not read yet
+}
+
+// ackLedger is what the transaction knows of the acknowledgements to one
+// address: every one sent since loadedSince (stored or pending).
+type ackLedger struct {
+	loadedSince time.Time
+	sentAt      []time.Time
+}
+
+// searchRow is a ticket's full-text row waiting to be written; replace is
+// set when the ticket already has a row in the index.
+type searchRow struct {
+	subject, body, requester, serial string
+	replace                          bool
+}
+
+// WithDeferredWrites returns a context under which Store methods collect
+// their append-only writes in the returned DeferredWrites.
+func WithDeferredWrites(ctx context.Context) (context.Context, *DeferredWrites) {
+	d := &DeferredWrites{acks: map[string]*ackLedger{}, search: map[uint]*searchRow{}}
+	return context.WithValue(ctx, deferredKey{}, d), d
+}
+
+func deferredOf(ctx context.Context) *DeferredWrites {
+	d, _ := ctx.Value(deferredKey{}).(*DeferredWrites)
+	return d
+}
+
+// Flush writes everything collected through tx, the transaction it was
+// collected for.
+func (d *DeferredWrites) Flush(ctx context.Context, tx *Store) error {
+	db := tx.w.WithContext(ctx)
+	if err := tx.finishIntakes(ctx, d.finished); err != nil {
+		return err
+	}
+	if len(d.pendingAck) > 0 {
+		if err := db.CreateInBatches(&d.pendingAck, 500).Error; err != nil {
+			return fmt.Errorf("record %d acknowledgements: %w", len(d.pendingAck), err)
+		}
+	}
+	if len(d.traces) > 0 {
+		if err := db.CreateInBatches(&d.traces, 200).Error; err != nil {
+			return fmt.Errorf("record %d routing traces: %w", len(d.traces), err)
+		}
+	}
+	if err := tx.writeSearchRows(ctx, d.searchIDs, d.search); err != nil {
+		return err
+	}
+	*d = DeferredWrites{acks: map[string]*ackLedger{}, search: map[uint]*searchRow{}}
+	return nil
+}
+
+// countAcks counts the acknowledgements to email since t, reading the
+// address's log once per transaction.
+func (d *DeferredWrites) countAcks(ctx context.Context, tx *Store, email string, since time.Time) (int64, error) {
+	l := d.acks[email]
+	if l == nil || since.Before(l.loadedSince) {
+		var stored []time.Time
+		err := tx.r.WithContext(ctx).Model(&AckLog{}).Where("email = ? AND sent_at >= ?", email, since).
+			Pluck("sent_at", &stored).Error
+		if err != nil {
+			return 0, err
+		}
+		for _, a := range d.pendingAck {
+			if a.Email == email {
+				stored = append(stored, a.SentAt)
+			}
+		}
+		l = &ackLedger{loadedSince: since, sentAt: stored}
+		d.acks[email] = l
+	}
+	var n int64
+	for _, at := range l.sentAt {
+		if !at.Before(since) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (d *DeferredWrites) logAck(email string, at time.Time) {
+	d.pendingAck = append(d.pendingAck, AckLog{Email: email, SentAt: at})
+	if l := d.acks[email]; l != nil {
+		l.sentAt = append(l.sentAt, at)
+	}
+}
+
+func (d *DeferredWrites) putSearchRow(ticketID uint, row searchRow) {
+	if old, ok := d.search[ticketID]; ok {
+		// A row first written in this transaction is not in the index yet.
+		row.replace = old.replace
+	} else {
+		d.searchIDs = append(d.searchIDs, ticketID)
+	}
+	d.search[ticketID] = &row
+}
+
+// writeSearchRows replaces the full-text rows of ids with rows[id], a few
+// hundred rows per statement. The one SQLite-specific write of intake.
+func (s *Store) writeSearchRows(ctx context.Context, ids []uint, rows map[uint]*searchRow) error {
+	db := s.w.WithContext(ctx)
+	var replace []uint
+	for _, id := range ids {
+		if rows[id].replace {
+			replace = append(replace, id)
+		}
+	}
+	for chunk := range slices.Chunk(replace, 500) {
+		if err := db.Exec("DELETE FROM ticket_fts WHERE rowid IN ?", chunk).Error; err != nil {
+			return fmt.Errorf("index %d tickets: %w", len(ids), err)
+		}
+	}
+	for chunk := range slices.Chunk(ids, 200) {
+		var q strings.Builder
+		args := make([]any, 0, 5*len(chunk))
+		q.WriteString("INSERT INTO ticket_fts(rowid, subject, body, requester, serial) VALUES ")
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteString(",")
+			}
+			q.WriteString("(?, ?, ?, ?, ?)")
+			r := rows[id]
+			args = append(args, id, r.subject, r.body, r.requester, r.serial)
+		}
+		if err := db.Exec(q.String(), args...).Error; err != nil {
+			return fmt.Errorf("index %d tickets: %w", len(ids), err)
+		}
+	}
+	return nil
+}
