@@ -20,6 +20,7 @@ import (
 type fixture struct {
 	t     testing.TB
 	store *models.Store
+	db    models.Options // the database, for opening it again (as another process would)
 	desk  *Service
 	now   time.Time
 	uid   uint32
@@ -32,7 +33,9 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store := teststore.Open(t, models.Options{})
+	driver, dsn := teststore.Database(t)
+	db := models.Options{Driver: driver, DSN: dsn}
+	store := teststore.OpenAt(t, db)
 	cat, err := templates.LoadCatalog()
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +44,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: store, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	f := &fixture{t: t, store: store, db: db, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	f.desk = New(store, mailout.NewIDSigner([]byte("test-secret-test-secret"), "kommun.test"), mails, cat, Options{
 		Address: mail.Address{Name: "IT", Address: "helpdesk@kommun.test"}, AckLimitPerHour: 2,
 		Now: func() time.Time { return f.now },

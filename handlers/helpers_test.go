@@ -32,7 +32,7 @@ const (
 // env is one desk behind the real router: a fresh SQLite file, the real desk
 // service and an httptest server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *models.Store
 	desk   *desk.Service
 	cat    *templates.Catalog
@@ -46,13 +46,13 @@ type env struct {
 	requeued atomic.Int32
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvOn(t, teststore.Open(t, models.Options{}))
 }
 
 // newEnvOn is newEnv on a given store.
-func newEnvOn(t *testing.T, store *models.Store) *env {
+func newEnvOn(t testing.TB, store *models.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	cat, err := templates.LoadCatalog()
@@ -98,7 +98,7 @@ func newEnvOn(t *testing.T, store *models.Store) *env {
 // client is a browser without JavaScript: it keeps cookies and does not
 // follow redirects, so tests see every 303.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	env *env
 	hc  *http.Client
 }

@@ -97,8 +97,19 @@ func openPostgres(ctx context.Context, opt Options) (*Store, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", redacted, redactErr(err, opt.DSN))
 	}
+	if s.version, err = openVersionWatch("pgx", opt.DSN, pgDataVersion); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
+
+// pgDataVersion is DataVersion's query on PostgreSQL: 40 bits of a hash of
+// the current snapshot ("xmin:xmax:running transactions"), which changes
+// when a transaction that writes starts (it takes an id) and again when it
+// ends (it leaves the running list), on this database or another of the
+// server (a needless change costs a cache a reload, never a stale value).
+const pgDataVersion = "SELECT hashtextextended(pg_current_snapshot()::text, 0) & 1099511627775"
 
 // RedactDSN returns dsn fit for a log line or an error: the password of a
 // URL or of a key=value string replaced by "xxxxx".
