@@ -43,9 +43,16 @@ eval "$(scripts/postgres.sh start "$dir/pg" "$(free_port)")"
 
 export WARRANTYDESK_CHROMIUM="${WARRANTYDESK_CHROMIUM:-$(command -v chromium)}"
 export WARRANTYDESK_TEST_STRICT=1
+failed=()
 for db in ${WARRANTYDESK_TEST_DBS:-sqlite postgres}; do
 	echo "test.sh: the suite on $db" >&2
 	start=$SECONDS
-	WARRANTYDESK_TEST_DB=$db go test -tags sqlite_fts5 -count=1 "$@" ./...
+	# Both passes run even when the first fails: which database a failure
+	# belongs to is half the diagnosis.
+	WARRANTYDESK_TEST_DB=$db go test -tags sqlite_fts5 -count=1 "$@" ./... || failed+=("$db")
 	echo "test.sh: $db pass took $((SECONDS - start))s" >&2
 done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "test.sh: FAILED on ${failed[*]}" >&2
+	exit 1
+fi

@@ -85,11 +85,19 @@ func (l *PostgresLock) Check(ctx context.Context) error {
 	return nil
 }
 
-// Release ends the session, which releases the lock on the server.
+// Release unlocks and ends the session. The explicit unlock returns once
+// the lock is free; the end of a session alone frees it only when the
+// server has noticed, a moment later, so a standby trying at once could
+// still find it held.
 func (l *PostgresLock) Release() error {
 	if l.conn == nil {
 		l.held = false
 		return nil
+	}
+	if l.held {
+		ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
+		_, _ = l.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", l.key) // best effort: closing frees it anyway
+		cancel()
 	}
 	return l.closeConn()
 }
