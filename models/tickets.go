@@ -31,8 +31,28 @@ func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
 			t.Number = *maxNum + 1
 		}
 	}
-	if err := db.Omit(clause.Associations).Create(t).Error; err != nil {
-		return fmt.Errorf("create ticket: %w", err)
+	if t.ID != 0 {
+		if err := db.Omit(clause.Associations).Create(t).Error; err != nil {
+			return fmt.Errorf("create ticket: %w", err)
+		}
+	} else {
+		if t.Priority == "" {
+			t.Priority = "normal" // the column default, which GORM would have read back
+		}
+		if t.CreatedAt.IsZero() || t.UpdatedAt.IsZero() {
+			now := db.NowFunc()
+			if t.CreatedAt.IsZero() {
+				t.CreatedAt = now
+			}
+			if t.UpdatedAt.IsZero() {
+				t.UpdatedAt = now
+			}
+		}
+		id, err := insertReturningID(ctx, db, "tickets", ticketColumns, ticketValues(t))
+		if err != nil {
+			return fmt.Errorf("create ticket: %w", err)
+		}
+		t.ID = id
 	}
 	if d != nil {
 		d.nextNumber = t.Number + 1
@@ -104,12 +124,22 @@ func (s *Store) TouchTicket(ctx context.Context, id uint) error {
 // AddMessage inserts m and its attachments (whose blobs must already be stored).
 func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 	db := s.w.WithContext(ctx)
-	if len(m.Attachments) == 0 {
-		db = db.Omit(clause.Associations) // skips GORM's association pass; most messages have none
+	if len(m.Attachments) > 0 || m.ID != 0 {
+		// GORM creates the attachments with it.
+		if err := db.Create(m).Error; err != nil {
+			return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
+		}
+		return nil
 	}
-	if err := db.Create(m).Error; err != nil {
+	// Most messages have no attachments: a plain insert (see insert.go).
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = db.NowFunc()
+	}
+	id, err := insertReturningID(ctx, db, "messages", messageColumns, messageValues(m))
+	if err != nil {
 		return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
 	}
+	m.ID = id
 	return nil
 }
 
