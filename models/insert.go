@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,7 +11,7 @@ import (
 )
 
 // The rows intake writes for every mail — its message, a new ticket, the acknowledgement and its
-// outbox mail — are inserted with plain INSERT … RETURNING id on the transaction's connection
+// outbox mail, and at fetch its raw mail and intake record — are inserted with plain INSERT … RETURNING id on the transaction's connection
 // instead of GORM's Create: GORM's reflection, callbacks and statement building cost about as much
 // CPU as SQLite's insert itself. The column lists must name every column GORM would write;
 // TestInsertColumnsMatchSchema checks them against the GORM schema.
@@ -42,12 +44,23 @@ func outboxValues(m *OutboxMail) []any {
 		m.Status, m.Attempts, m.NextAttemptAt, m.LastError, m.SentAt, m.CreatedAt, m.UpdatedAt}
 }
 
-// insertReturningID inserts one row into table and returns its id. The placeholders are the
-// dialect's own ("?" or "$n"), so the statement is portable; it runs on db's connection, which is
-// the transaction's inside Store.Tx.
-func insertReturningID(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) (uint, error) {
+var intakeColumns = []string{"mailbox", "uid_validity", "uid", "message_id", "sha256", "size", "from_email",
+	"subject", "class", "outcome", "reason", "ticket_id", "duplicate_of", "fetched_at", "processed_at"}
+
+func intakeValues(r *IntakeRecord) []any {
+	return []any{r.Mailbox, r.UIDValidity, r.UID, r.MessageID, r.SHA256, r.Size, r.FromEmail,
+		r.Subject, r.Class, r.Outcome, r.Reason, r.TicketID, r.DuplicateOf, r.FetchedAt, r.ProcessedAt}
+}
+
+var blobColumns = []string{"sha256", "data", "size", "created_at"}
+
+func blobValues(b *Blob) []any { return []any{b.SHA256, b.Data, b.Size, b.CreatedAt} }
+
+// insertSQL returns INSERT INTO table (columns) VALUES (…) followed by suffix, with the dialect's own
+// placeholders ("?" or "$n"), so the statement is portable.
+func insertSQL(db *gorm.DB, table string, columns []string, values []any, suffix string) string {
 	var sql strings.Builder
-	sql.Grow(32 + 24*len(columns))
+	sql.Grow(48 + 24*len(columns) + len(suffix))
 	sql.WriteString(`INSERT INTO "`)
 	sql.WriteString(table)
 	sql.WriteString(`" (`)
@@ -68,10 +81,42 @@ func insertReturningID(ctx context.Context, db *gorm.DB, table string, columns [
 		stmt.Vars = append(stmt.Vars, v)
 		db.Dialector.BindVarTo(&sql, stmt, v)
 	}
-	sql.WriteString(`) RETURNING "id"`)
+	sql.WriteString(") ")
+	sql.WriteString(suffix)
+	return sql.String()
+}
+
+// insertReturningID inserts one row into table and returns its id. It runs on db's connection,
+// which is the transaction's inside Store.Tx.
+func insertReturningID(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) (uint, error) {
 	var id uint
-	if err := db.Statement.ConnPool.QueryRowContext(ctx, sql.String(), values...).Scan(&id); err != nil {
+	query := insertSQL(db, table, columns, values, `RETURNING "id"`)
+	if err := db.Statement.ConnPool.QueryRowContext(ctx, query, values...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("insert into %s: %w", table, err)
 	}
 	return id, nil
+}
+
+// insertNewReturningID inserts one row into table unless it conflicts with a unique key, and returns
+// its id and whether it was inserted.
+func insertNewReturningID(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) (uint, bool, error) {
+	var id uint
+	query := insertSQL(db, table, columns, values, `ON CONFLICT DO NOTHING RETURNING "id"`)
+	err := db.Statement.ConnPool.QueryRowContext(ctx, query, values...).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return id, true, nil
+}
+
+// insertNew inserts one row into table unless it conflicts with a unique key.
+func insertNew(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) error {
+	query := insertSQL(db, table, columns, values, "ON CONFLICT DO NOTHING")
+	if _, err := db.Statement.ConnPool.ExecContext(ctx, query, values...); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
 }

@@ -95,8 +95,8 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 		for _, m := range mails {
 			lastUID = max(lastUID, m.UID)
 			sum := SHA256Hex(m.Raw)
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
-				Create(&Blob{SHA256: sum, Data: m.Raw, Size: int64(len(m.Raw)), CreatedAt: now}).Error; err != nil {
+			blob := Blob{SHA256: sum, Data: m.Raw, Size: int64(len(m.Raw)), CreatedAt: now}
+			if err := insertNew(ctx, tx, "blobs", blobColumns, blobValues(&blob)); err != nil {
 				return fmt.Errorf("store raw mail uid %d: %w", m.UID, err)
 			}
 			outcome := m.Outcome
@@ -111,12 +111,12 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 			if outcome != OutcomePending {
 				rec.ProcessedAt = &now
 			}
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rec)
-			if res.Error != nil {
-				return fmt.Errorf("record mail uid %d: %w", m.UID, res.Error)
+			id, inserted, err := insertNewReturningID(ctx, tx, "intake_records", intakeColumns, intakeValues(&rec))
+			if err != nil {
+				return fmt.Errorf("record mail uid %d: %w", m.UID, err)
 			}
-			if res.RowsAffected == 1 {
-				ids = append(ids, rec.ID)
+			if inserted {
+				ids = append(ids, id)
 			}
 		}
 		c := MailboxCursor{Mailbox: mailbox, UIDValidity: uidValidity, LastUID: lastUID, LastFetchAt: &now}
