@@ -188,14 +188,15 @@ func (s *Store) IndexTicket(ctx context.Context, ticketID uint) error {
 	return s.indexRow(ctx, &t, texts, true)
 }
 
-// IndexNewTicket indexes a ticket just created from texts, without reading
-// anything back; t must carry its Requester and Asset (if any).
-func (s *Store) IndexNewTicket(ctx context.Context, t *Ticket, texts []string) error {
-	reduced := make([]string, len(texts))
-	for i, text := range texts {
-		reduced[i] = s.searchText(text)
-	}
-	return s.indexRow(ctx, t, reduced, false)
+// SearchText reduces a message text to what the search index holds (Options.SearchText). Intake
+// calls it while parsing, on its parse workers, and hands the result to IndexNewTicket.
+func (s *Store) SearchText(text string) string { return s.searchText(text) }
+
+// IndexNewTicket indexes a ticket just created from searchTexts, each a message text already
+// reduced with SearchText, without reading anything back; t must carry its Requester and Asset
+// (if any).
+func (s *Store) IndexNewTicket(ctx context.Context, t *Ticket, searchTexts []string) error {
+	return s.indexRow(ctx, t, searchTexts, false)
 }
 
 func (s *Store) indexRow(ctx context.Context, t *Ticket, texts []string, replace bool) error {
