@@ -130,6 +130,9 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 			}),
 		}).Create(&c).Error
 	})
+	if err == nil {
+		s.ckpt.written()
+	}
 	return ids, err
 }
 
