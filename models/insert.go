@@ -86,6 +86,25 @@ func insertSQL(db *gorm.DB, table string, columns []string, values []any, suffix
 	return sql.String()
 }
 
+// queryRow runs query, written with "?" placeholders (and no "?" anywhere else), on db's connection
+// with the dialect's own placeholders and without GORM's statement building.
+func queryRow(ctx context.Context, db *gorm.DB, query string, args ...any) *sql.Row {
+	var b strings.Builder
+	b.Grow(len(query) + 2*len(args))
+	stmt := &gorm.Statement{DB: db}
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' && n < len(args) {
+			stmt.Vars = append(stmt.Vars, args[n])
+			db.Dialector.BindVarTo(&b, stmt, args[n])
+			n++
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return db.WithContext(ctx).Statement.ConnPool.QueryRowContext(ctx, b.String(), args...)
+}
+
 // insertReturningID inserts one row into table and returns its id. It runs on db's connection,
 // which is the transaction's inside Store.Tx.
 func insertReturningID(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) (uint, error) {

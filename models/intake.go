@@ -168,15 +168,21 @@ func (s *Store) PendingIntake(ctx context.Context, limit int) ([]IntakeRecord, e
 }
 
 // ProcessedTwin returns an earlier, already processed record of the same mail
-// (same Message-ID and content hash), or ErrNotFound.
+// (same Message-ID and content hash), or ErrNotFound. Only the twin's ID and
+// TicketID are loaded when it comes from the database. Intake asks this for
+// every mail, hence the plain query.
 func (s *Store) ProcessedTwin(ctx context.Context, rec *IntakeRecord) (*IntakeRecord, error) {
 	var twin IntakeRecord
-	q := s.w.WithContext(ctx).Where("sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL",
-		rec.SHA256, rec.ID, OutcomePending)
+	query := "SELECT id, ticket_id FROM intake_records WHERE sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL"
+	args := []any{rec.SHA256, rec.ID, OutcomePending}
 	if rec.MessageID != "" {
-		q = q.Where("message_id = ?", rec.MessageID)
+		query += " AND message_id = ?"
+		args = append(args, rec.MessageID)
 	}
-	err := q.Order("id").First(&twin).Error
+	err := queryRow(ctx, s.w, query+" ORDER BY id LIMIT 1", args...).Scan(&twin.ID, &twin.TicketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
 	if d := deferredOf(ctx); d != nil {
 		// Records finished earlier in this batch are not written yet.
 		for i := range d.finished {
