@@ -84,7 +84,7 @@ func (s *Service) TicketView(ctx context.Context, number int64) (*TicketView, er
 			return nil, err
 		}
 	}
-	if v.Agents, err = s.store.ListAgents(ctx); err != nil {
+	if v.Agents, err = s.Agents(ctx); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -76,7 +76,6 @@ func (s *Service) Bulk(ctx context.Context, actor *models.Agent, numbers []int64
 	if err != nil {
 		return 0, err
 	}
-	s.ForgetViewCounts()
 	return changed, nil
 }
 

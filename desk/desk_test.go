@@ -20,6 +20,7 @@ import (
 type fixture struct {
 	t     testing.TB
 	store *models.Store
+	path  string // the database file
 	desk  *Service
 	now   time.Time
 	uid   uint32
@@ -32,7 +33,8 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := models.Open(ctx, models.Options{DSN: filepath.Join(t.TempDir(), "wd.db")})
+	path := filepath.Join(t.TempDir(), "wd.db")
+	store, err := models.Open(ctx, models.Options{DSN: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: store, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	f := &fixture{t: t, store: store, path: path, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	f.desk = New(store, mailout.NewIDSigner([]byte("test-secret-test-secret"), "kommun.test"), mails, cat, Options{
 		Address: mail.Address{Name: "IT", Address: "helpdesk@kommun.test"}, AckLimitPerHour: 2,
 		Now: func() time.Time { return f.now },

@@ -49,6 +49,20 @@ func (s *Service) SerialCandidates(ctx context.Context, number int64) ([]SerialC
 	if err != nil {
 		return nil, err
 	}
+	return s.serialCandidates(ctx, t, msgs)
+}
+
+// SerialCandidatesOf is SerialCandidates for a ticket already loaded (the
+// ticket page's view), without reading the ticket and its messages again.
+func (s *Service) SerialCandidatesOf(ctx context.Context, v *TicketView) ([]SerialCandidate, error) {
+	msgs := make([]models.Message, len(v.Messages))
+	for i := range v.Messages {
+		msgs[i] = v.Messages[i].Message
+	}
+	return s.serialCandidates(ctx, v.Ticket, msgs)
+}
+
+func (s *Service) serialCandidates(ctx context.Context, t *models.Ticket, msgs []models.Message) ([]SerialCandidate, error) {
 	i := slices.IndexFunc(msgs, func(m models.Message) bool { return m.Direction == models.DirIn })
 	if i < 0 {
 		return nil, nil

@@ -50,8 +50,10 @@ type Service struct {
 	// mailQueued is called after a transaction that queued mail commits.
 	mailQueued func()
 	guard      *loginGuard
-	// views caches the ticket list's view counts (views.go).
+	// views caches the ticket list's view counts (views.go), cache the
+	// other reads of busy pages (readcache.go).
 	views viewCountCache
+	cache readCache
 }
 
 // New builds the desk. onMailQueued wakes the outbox worker (may be nil).

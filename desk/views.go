@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"warrantydesk/models"
@@ -36,9 +35,9 @@ var doneStatuses = []string{models.StatusResolved, models.StatusClosed}
 // activeStatuses are the statuses of tickets still being worked on.
 var activeStatuses = []string{models.StatusNew, models.StatusOpen, models.StatusPending, models.StatusAtVendor}
 
-// ViewCountTTL is how long view counts are reused before they are counted
-// again. Counting is two index walks, but the list is the page every agent
-// reloads all day; a bulk change forgets the counts at once.
+// ViewCountTTL bounds how old the overdue count may be when nothing was
+// written: a ticket becomes overdue by the clock alone. Any committed write
+// makes the next list count again (models.Versioned).
 const ViewCountTTL = 5 * time.Second
 
 // Warranty states of the list's warranty filter.
@@ -80,36 +79,24 @@ type ListResult struct {
 	Asc  bool
 }
 
-// viewCountCache holds the grouped counts for ViewCountTTL, and the
-// department choices for ListChoicesTTL.
+// viewCountCache holds the grouped counts and the department choices,
+// each until the next committed write (models.Versioned).
 type viewCountCache struct {
-	mu      sync.Mutex
-	at      time.Time
-	groups  []models.StatusAssigneeCount
-	overdue int64
-
-	departmentsAt time.Time
-	departments   []string
+	counts      models.Versioned[viewCountData]
+	departments models.Versioned[[]string]
 }
 
-// ListChoicesTTL is how long the department choices of the list's filter
-// are reused: collecting them reads every requester and device.
-const ListChoicesTTL = time.Minute
+// viewCountData is what the view counts are computed from, and when.
+type viewCountData struct {
+	groups  []models.StatusAssigneeCount
+	overdue int64
+	at      time.Time
+}
 
 // ListDepartments lists the departments of requesters and devices, for the
-// list's department filter (reused for ListChoicesTTL).
+// list's department filter (reused until the next write).
 func (s *Service) ListDepartments(ctx context.Context) ([]string, error) {
-	c := &s.views
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.departmentsAt.IsZero() || time.Since(c.departmentsAt) > ListChoicesTTL {
-		deps, err := s.store.TicketDepartments(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.departments, c.departmentsAt = deps, time.Now()
-	}
-	return c.departments, nil
+	return s.views.departments.Get(ctx, s.store, s.store.TicketDepartments)
 }
 
 // slaRule is the Overdue rule at now, for the store.
@@ -118,18 +105,23 @@ func (s *Service) slaRule() models.SLARule {
 }
 
 // ViewCounts returns how many tickets each view holds for actor. The
-// counts come from two indexed queries shared by every agent (reused for
-// ViewCountTTL), never from a scan per view.
+// counts come from two indexed queries shared by every agent, reused until
+// the next committed write (or ViewCountTTL, for the overdue count), never
+// from a scan per view.
 func (s *Service) ViewCounts(ctx context.Context, actor *models.Agent) (map[string]int64, error) {
-	c := &s.views
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.at.IsZero() || time.Since(c.at) > ViewCountTTL {
+	load := func(ctx context.Context) (viewCountData, error) {
 		groups, overdue, err := s.store.ViewCounts(ctx, s.slaRule())
-		if err != nil {
+		return viewCountData{groups: groups, overdue: overdue, at: time.Now()}, err
+	}
+	c, err := s.views.counts.Get(ctx, s.store, load)
+	if err != nil {
+		return nil, err
+	}
+	if time.Since(c.at) > ViewCountTTL {
+		s.views.counts.Forget()
+		if c, err = s.views.counts.Get(ctx, s.store, load); err != nil {
 			return nil, err
 		}
-		c.groups, c.overdue, c.at = groups, overdue, time.Now()
 	}
 	out := make(map[string]int64, len(Views))
 	for _, v := range Views {
@@ -160,11 +152,11 @@ func (s *Service) ViewCounts(ctx context.Context, actor *models.Agent) (map[stri
 	return out, nil
 }
 
-// ForgetViewCounts makes the next ViewCounts count again.
+// ForgetViewCounts makes the next ViewCounts count again. Writes need not
+// call it (they change the data version); tests that move the clock do.
 func (s *Service) ForgetViewCounts() {
-	s.views.mu.Lock()
-	s.views.at, s.views.departmentsAt = time.Time{}, time.Time{}
-	s.views.mu.Unlock()
+	s.views.counts.Forget()
+	s.views.departments.Forget()
 }
 
 // ListFilter checks q and turns it into the store's filter. It returns a

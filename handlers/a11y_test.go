@@ -30,6 +30,9 @@ func renderedPages(t *testing.T) map[string]string {
 	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
 		t.Fatal(err)
 	}
+	if h.shortcutHTML, err = h.renderShortcuts(); err != nil {
+		t.Fatal(err)
+	}
 	samples := samplePages()
 	if d, ok := samples["ticket"].(ticketPageData); ok {
 		d.Related = sampleRelated()
@@ -47,7 +50,7 @@ func renderedPages(t *testing.T) map[string]string {
 			p := page{Lang: lang, Title: "T", Agent: agent, CSRF: "tok", Path: "/x", Data: data,
 				Nav:       []navItem{{URL: "/tickets", Label: "Ärenden", Current: true}},
 				AdminNav:  h.adminNavItems(lang, "admin_agents"),
-				Shortcuts: h.shortcuts(lang), Live: "1.1", LiveInterval: 10000,
+				Shortcuts: h.shortcutHTML[lang], Live: "1.1", LiveInterval: 10000,
 				LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}}}
 			var buf bytes.Buffer
 			if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {

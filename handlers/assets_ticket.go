@@ -19,8 +19,9 @@ type serialChoice struct {
 // ticketAssetExtras fills the registry parts of the ticket page's device
 // card: the other devices the first mail names (and near matches of unknown
 // serials), and for admins the link to swap the linked device.
-func (h *handler) ticketAssetExtras(ctx context.Context, lang string, number int64, d *ticketPageData, admin bool) error {
-	cands, err := h.Desk.SerialCandidates(ctx, number)
+func (h *handler) ticketAssetExtras(ctx context.Context, lang string, v *desk.TicketView, d *ticketPageData, admin bool) error {
+	number := v.Ticket.Number
+	cands, err := h.Desk.SerialCandidatesOf(ctx, v)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (h *handler) web(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h.lang(c)
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			a, err := h.Store.AgentBySession(c.Request().Context(), ck.Value)
+			a, err := h.Desk.AgentBySession(c.Request().Context(), ck.Value)
 			switch {
 			case err == nil:
 				c.Set(ctxAgent, a)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -92,7 +93,11 @@ type handler struct {
 	tmpl          map[string]map[string]pageTemplate // lang → page name → template
 	staticVersion string                             // cache-busting query of static URLs
 	loc           *time.Location
-	urlKey        []byte // Deps.URLSigningKey or a random one
+	urlKey        []byte      // Deps.URLSigningKey or a random one
+	rows          rowCache    // rendered rows of the ticket list (fragments.go)
+	optionHTML    optionCache // rendered <option> lists (fragments.go)
+	// shortcutHTML is the ? overlay of every agent page, per language.
+	shortcutHTML map[string]template.HTML
 }
 
 // New parses the page templates once and builds the router.
@@ -121,6 +126,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	var err error
 	if h.tmpl, err = parseTemplates(d.Catalog, h.loc); err != nil {
+		return nil, err
+	}
+	if h.shortcutHTML, err = h.renderShortcuts(); err != nil {
 		return nil, err
 	}
 	if h.staticVersion, err = hashFS(templates.Static()); err != nil {

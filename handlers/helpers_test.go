@@ -31,7 +31,7 @@ const (
 // env is one desk behind the real router: a fresh SQLite file, the real desk
 // service and an httptest server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *models.Store
 	desk   *desk.Service
 	cat    *templates.Catalog
@@ -45,7 +45,7 @@ type env struct {
 	requeued atomic.Int32
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := models.Open(ctx, models.Options{DSN: t.TempDir() + "/wd.db"})
@@ -96,7 +96,7 @@ func newEnv(t *testing.T) *env {
 // client is a browser without JavaScript: it keeps cookies and does not
 // follow redirects, so tests see every 303.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	env *env
 	hc  *http.Client
 }

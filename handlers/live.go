@@ -57,7 +57,7 @@ func parseChangeToken(s string) (models.TicketChanges, error) {
 // liveToken is the change token of the tickets as they are now, or "" when
 // it cannot be read (the page then simply does not refresh itself).
 func (h *handler) liveToken(c echo.Context) string {
-	st, err := h.Store.TicketChangeState(c.Request().Context())
+	st, err := h.Desk.TicketChangeState(c.Request().Context())
 	if err != nil {
 		h.Logger.Warn("live refresh: read ticket changes", "err", err)
 		return ""
@@ -82,7 +82,7 @@ func (h *handler) uiChanges(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad since token")
 	}
 	ctx := c.Request().Context()
-	now, err := h.Store.TicketChangeState(ctx)
+	now, err := h.Desk.TicketChangeState(ctx)
 	if err != nil {
 		return err
 	}

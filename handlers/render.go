@@ -9,7 +9,10 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"text/template/parse"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,10 +64,75 @@ func parseTemplates(cat *templates.Catalog, loc *time.Location) (map[string]map[
 			if err != nil {
 				return nil, fmt.Errorf("parse %s: %w", p, err)
 			}
+			translateConstants(t, func(key string) string { return cat.T(lang, key) })
 			out[lang][strings.TrimSuffix(path.Base(p), ".html")] = pageTemplate{t}
 		}
 	}
 	return out, nil
+}
+
+// translateConstants replaces every {{T "key"}} without arguments in t's
+// templates by the translated text, as a constant that html/template still
+// escapes in its context: T is bound to one language at parse time, so the
+// call would return the same string on every execution, and a page has
+// dozens of them (each a reflective call). Calls with arguments stay.
+func translateConstants(t *template.Template, tr func(key string) string) {
+	var node func(n parse.Node)
+	pipe := func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, cmd := range p.Cmds {
+			if len(cmd.Args) == 2 {
+				id, isIdent := cmd.Args[0].(*parse.IdentifierNode)
+				key, isString := cmd.Args[1].(*parse.StringNode)
+				if isIdent && isString && id.Ident == "T" {
+					key.Text = tr(key.Text)
+					key.Quoted = strconv.Quote(key.Text)
+					cmd.Args = []parse.Node{key}
+					continue
+				}
+			}
+			for _, a := range cmd.Args {
+				if p, ok := a.(*parse.PipeNode); ok {
+					node(p)
+				}
+			}
+		}
+	}
+	node = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					node(c)
+				}
+			}
+		case *parse.PipeNode:
+			pipe(n)
+		case *parse.ActionNode:
+			pipe(n.Pipe)
+		case *parse.IfNode:
+			pipe(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.RangeNode:
+			pipe(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.WithNode:
+			pipe(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.TemplateNode:
+			pipe(n.Pipe)
+		}
+	}
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			node(tt.Tree.Root)
+		}
+	}
 }
 
 // templateFuncs are the functions pages may call: translation and display
@@ -111,8 +179,9 @@ type page struct {
 	// Portal marks a vendor user's page: the portal's navigation only, no
 	// agent links, shortcuts or intake banner.
 	Portal bool
-	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only).
-	Shortcuts []shortcutGroup
+	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only),
+	// the "shortcut-list" rendered once per language at start.
+	Shortcuts template.HTML
 	// Live is the change token of a page that refreshes itself when tickets
 	// change ("" = it does not), LiveInterval how often it asks, in ms.
 	Live         string
@@ -149,13 +218,26 @@ func (h *handler) render(c echo.Context, status int, name, navKey, titleKey stri
 	if p.Agent != nil && livePages[name] {
 		p.Live, p.LiveInterval = h.liveToken(c), h.livePollMillis()
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, buf.Bytes()) // written before it returns: the buffer may go back
 }
+
+// pageBuffers are the buffers pages render into: a list page is 60 kB, and
+// growing a fresh buffer to that doubled the bytes every request allocated.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage is the largest buffer kept for reuse.
+const maxPooledPage = 1 << 20
 
 // pageFor fills the site-wide fields of a page.
 func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
@@ -187,7 +269,7 @@ func (h *handler) pageFor(c echo.Context, lang, navKey string) page {
 		if p.Agent.Role == models.RoleAdmin {
 			p.AdminNav = h.adminNavItems(lang, navKey)
 		}
-		p.Shortcuts = h.shortcuts(lang)
+		p.Shortcuts = h.shortcutHTML[lang]
 		p.IntakeAlert = h.intakeAlert(c, lang)
 	}
 	for _, code := range templates.Languages {

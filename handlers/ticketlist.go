@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -36,13 +35,16 @@ type ticketListData struct {
 	Status    string
 	Q, Serial string
 	From, To  string
-	// The filter form's choices, the current one selected.
-	Categories, Statuses, Priorities []option
-	Assignees, Vendors, Departments  []option
-	Warranties, Sorts, Dirs          []option
+	// The filter form's choices, the current one selected, as rendered
+	// <option>s (optionsHTML).
+	Categories, Statuses, Priorities template.HTML
+	Assignees, Vendors, Departments  template.HTML
+	Warranties, Sorts, Dirs          template.HTML
 	// MoreFilters opens the form's extra filters (one of them is set).
 	MoreFilters bool
-	Rows        []listRow
+	// Rows are the list's rows, rendered (the "ticket-row" template) and
+	// joined: one action of the page's template instead of one per row.
+	Rows        template.HTML
 	Pager       pager
 	TotalCapped bool
 	// Saved are the agent's saved views; SaveQuery is the list's current
@@ -51,15 +53,22 @@ type ticketListData struct {
 	SaveQuery string
 	// Bulk form: where to come back to and the choices of each action.
 	BackURL                                  string
-	BulkAgents, BulkStatuses, BulkCategories []option
+	BulkAgents, BulkStatuses, BulkCategories template.HTML
 }
 
-// listRow is a ticket of the list with its search snippet (escaped text
-// with the matched words in <mark>).
+// listRow is a ticket of the list as its row shows it, every value final
+// (dates formatted in the desk's zone, the search snippet escaped with the
+// matched words in <mark>). It is comparable: a row's rendered HTML is kept
+// under the row itself and the language (listRowHTML).
 type listRow struct {
-	ticketRow
-	Snippet template.HTML
-	SLADue  *time.Time
+	Number                   int64
+	URL, Subject             string
+	Requester, RequesterMail string
+	Status, Category         badge
+	Priority                 badge
+	Assignee, Serial         string
+	Snippet                  template.HTML
+	SLADue, Updated          string
 }
 
 // savedViewItem is one saved view with its link and delete form.
@@ -110,11 +119,11 @@ func (h *handler) ticketList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	agents, err := h.Store.ListAgents(ctx)
+	agents, err := h.Desk.Agents(ctx)
 	if err != nil {
 		return err
 	}
-	vendors, err := h.Store.ListVendors(ctx)
+	vendors, err := h.Desk.Vendors(ctx)
 	if err != nil {
 		return err
 	}
@@ -130,33 +139,47 @@ func (h *handler) ticketList(c echo.Context) error {
 	current := cleanListQuery(u.Query())
 	d := ticketListData{
 		View: res.View, Status: q.Status, Q: q.Q, Serial: c.QueryParam("serial"), From: q.CreatedFrom, To: q.CreatedTo,
-		Categories:     h.options(lang, "category.", models.Categories, q.Category),
-		Statuses:       h.options(lang, "status.", models.Statuses, q.Status),
-		Priorities:     h.options(lang, "priority.", models.Priorities, q.Priority),
-		Warranties:     h.options(lang, "list.warranty.", desk.ListWarrantyFilters, q.Warranty),
-		Sorts:          h.options(lang, "list.sort.", sortChoices(q.Q), res.Sort),
-		Dirs:           h.options(lang, "list.dir.", []string{desk.DirDesc, desk.DirAsc}, map[bool]string{true: desk.DirAsc, false: desk.DirDesc}[res.Asc]),
-		MoreFilters:    q.Priority != "" || q.Assignee != "" || q.Vendor != "" || q.Department != "" || q.Warranty != "" || q.CreatedFrom != "" || q.CreatedTo != "" || q.Serial != "",
-		TotalCapped:    res.TotalCapped,
-		SaveQuery:      current,
-		BackURL:        u.RequestURI(),
-		BulkStatuses:   h.options(lang, "status.", models.Statuses, ""),
-		BulkCategories: h.options(lang, "category.", models.Categories, ""),
+		MoreFilters: q.Priority != "" || q.Assignee != "" || q.Vendor != "" || q.Department != "" || q.Warranty != "" || q.CreatedFrom != "" || q.CreatedTo != "" || q.Serial != "",
+		TotalCapped: res.TotalCapped,
+		SaveQuery:   current,
+		BackURL:     u.RequestURI(),
 	}
-	d.Assignees = []option{{Value: "me", Label: h.Catalog.T(lang, "list.assignee.me"), Selected: q.Assignee == "me"},
+	assignees := []option{{Value: "me", Label: h.Catalog.T(lang, "list.assignee.me"), Selected: q.Assignee == "me"},
 		{Value: "none", Label: h.Catalog.T(lang, "ticket.unassigned"), Selected: q.Assignee == "none"}}
-	d.BulkAgents = []option{{Value: "none", Label: h.Catalog.T(lang, "ticket.unassigned")}}
+	bulkAgents := []option{{Value: "none", Label: h.Catalog.T(lang, "ticket.unassigned")}}
 	for _, a := range agents {
 		id := strconv.FormatUint(uint64(a.ID), 10)
-		d.Assignees = append(d.Assignees, option{Value: id, Label: a.Name, Selected: q.Assignee == id})
-		d.BulkAgents = append(d.BulkAgents, option{Value: id, Label: a.Name, Selected: actor != nil && a.ID == actor.ID})
+		assignees = append(assignees, option{Value: id, Label: a.Name, Selected: q.Assignee == id})
+		bulkAgents = append(bulkAgents, option{Value: id, Label: a.Name, Selected: actor != nil && a.ID == actor.ID})
 	}
+	var vendorOpts, departmentOpts []option
 	for _, v := range vendors {
 		id := strconv.FormatUint(uint64(v.ID), 10)
-		d.Vendors = append(d.Vendors, option{Value: id, Label: v.Name, Selected: q.Vendor == id})
+		vendorOpts = append(vendorOpts, option{Value: id, Label: v.Name, Selected: q.Vendor == id})
 	}
 	for _, dep := range departments {
-		d.Departments = append(d.Departments, option{Value: dep, Label: dep, Selected: q.Department == dep})
+		departmentOpts = append(departmentOpts, option{Value: dep, Label: dep, Selected: q.Department == dep})
+	}
+	for _, f := range []struct {
+		to   *template.HTML
+		opts []option
+	}{
+		{&d.Categories, h.options(lang, "category.", models.Categories, q.Category)},
+		{&d.Statuses, h.options(lang, "status.", models.Statuses, q.Status)},
+		{&d.Priorities, h.options(lang, "priority.", models.Priorities, q.Priority)},
+		{&d.Warranties, h.options(lang, "list.warranty.", desk.ListWarrantyFilters, q.Warranty)},
+		{&d.Sorts, h.options(lang, "list.sort.", sortChoices(q.Q), res.Sort)},
+		{&d.Dirs, h.options(lang, "list.dir.", []string{desk.DirDesc, desk.DirAsc}, map[bool]string{true: desk.DirAsc, false: desk.DirDesc}[res.Asc])},
+		{&d.Assignees, assignees},
+		{&d.Vendors, vendorOpts},
+		{&d.Departments, departmentOpts},
+		{&d.BulkAgents, bulkAgents},
+		{&d.BulkStatuses, h.options(lang, "status.", models.Statuses, "")},
+		{&d.BulkCategories, h.options(lang, "category.", models.Categories, "")},
+	} {
+		if *f.to, err = h.optionsHTML(f.opts); err != nil {
+			return err
+		}
 	}
 	keep := url.Values{}
 	for _, k := range []string{"sort", "dir"} {
@@ -172,12 +195,33 @@ func (h *handler) ticketList(c echo.Context) error {
 		d.Saved = append(d.Saved, savedViewItem{Name: sv.Name, URL: "/tickets?" + sv.Query,
 			DeleteURL: "/tickets/views/" + strconv.FormatUint(uint64(sv.ID), 10) + "/delete", Current: sv.Query == current})
 	}
+	rows, size := make([]template.HTML, len(res.Items)), 0
 	for i := range res.Items {
-		hit := &res.Items[i]
-		d.Rows = append(d.Rows, listRow{ticketRow: h.ticketRow(lang, &hit.Ticket), Snippet: highlight(hit.Snippet), SLADue: hit.SLADueAt})
+		if rows[i], err = h.listRowHTML(lang, h.listRow(lang, &res.Items[i])); err != nil {
+			return err
+		}
+		size += len(rows[i])
 	}
+	var joined strings.Builder
+	joined.Grow(size)
+	for _, r := range rows {
+		joined.WriteString(string(r))
+	}
+	d.Rows = template.HTML(joined.String()) // #nosec G203 -- rows rendered by html/template
 	d.Pager = makePager(u, page, len(res.Items), res.Total)
 	return h.render(c, http.StatusOK, "tickets", "tickets", "tickets.title", d)
+}
+
+// listRow is hit as the list shows it.
+func (h *handler) listRow(lang string, hit *models.TicketHit) listRow {
+	r := h.ticketRow(lang, &hit.Ticket)
+	row := listRow{Number: r.Number, URL: r.URL, Subject: r.Subject, Requester: r.Requester, RequesterMail: r.RequesterMail,
+		Status: r.Status, Category: r.Category, Priority: r.Priority, Assignee: r.Assignee, Serial: r.Serial,
+		Snippet: highlight(hit.Snippet), Updated: h.formatDate(r.Updated)}
+	if hit.SLADueAt != nil {
+		row.SLADue = h.formatDate(*hit.SLADueAt)
+	}
+	return row
 }
 
 // viewParam is the view's value in a URL: the default view has none.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,15 +16,78 @@ import (
 // sampleTicketList is the ticket list's sample for TestTemplatesRender: a
 // search with a snippet, saved views and every filter filled.
 func sampleTicketList(tabs []tab, row ticketRow, pg pager) ticketListData {
-	at := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
-	one := []option{{Value: "x", Label: "X", Selected: true}}
+	one := template.HTML(`<option value="x" selected>X</option>`) // TestOptionsHTML renders lists
 	return ticketListData{Tabs: tabs, View: "mine", Status: "new", Q: "skärm", Serial: "pf-2abc12", From: "2025-01-01", To: "2025-02-01",
 		Categories: one, Statuses: one, Priorities: one, Assignees: one, Vendors: one, Departments: one, Warranties: one, Sorts: one, Dirs: one,
 		MoreFilters: true, TotalCapped: true,
-		Rows:  []listRow{{ticketRow: row, Snippet: highlight("före " + models.SnippetStart + "skärmen" + models.SnippetEnd + " <b>"), SLADue: &at}},
+		Rows:  `<tr><td>` + template.HTML(template.HTMLEscapeString(row.Subject)) + `</td></tr>`, // TestTicketRowHTML renders rows
 		Pager: pg, Saved: []savedViewItem{{Name: "Mina <b>", URL: "/tickets?view=mine", DeleteURL: "/tickets/views/1/delete", Current: true}},
 		SaveQuery: "view=mine", BackURL: "/tickets?view=mine",
 		BulkAgents: one, BulkStatuses: one, BulkCategories: one}
+}
+
+// TestTicketRowHTML renders a list row in every language: text escaped,
+// the snippet's matches marked; a row kept from before is reused only for
+// an equal row, so a changed ticket never shows its old row.
+func TestTicketRowHTML(t *testing.T) {
+	en := newEnv(t)
+	h := &handler{Deps: Deps{Catalog: en.cat}, loc: time.UTC}
+	var err error
+	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	row := listRow{Number: 1001, URL: "/tickets/1001", Subject: "Skärmen <b>flimrar</b>", Requester: "Eva", RequesterMail: "eva@corp.test",
+		Status: badge{"status-new", "Ny"}, Category: badge{"category-hardware", "Maskinvara"}, Priority: badge{"priority-normal", "Normal"},
+		Snippet: highlight("före " + models.SnippetStart + "skärmen" + models.SnippetEnd + " <b>"), SLADue: "2025-03-14 10:30", Updated: "2025-03-14 09:30"}
+	for _, lang := range []string{"sv", "en"} {
+		out, err := h.listRowHTML(lang, row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`<a href="/tickets/1001">#1001</a>`, "Skärmen &lt;b&gt;flimrar&lt;/b&gt;", "<mark>skärmen</mark> &lt;b&gt;",
+			`<span class="badge status-new">Ny</span>`, "<time>2025-03-14 10:30</time>", en.cat.T(lang, "ticket.unassigned")} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s: row lacks %q:\n%s", lang, want, out)
+			}
+		}
+	}
+	before, _ := h.listRowHTML("sv", row)
+	changed := row
+	changed.Status, changed.Assignee = badge{"status-open", "Öppen"}, "Bo"
+	after, err := h.listRowHTML("sv", changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(after), "Öppen") || !strings.Contains(string(after), "Bo") || strings.Contains(string(after), ">Ny<") {
+		t.Errorf("changed row shows old values:\n%s", after)
+	}
+	if again, _ := h.listRowHTML("sv", row); again != before {
+		t.Errorf("an equal row renders differently:\n%s\n%s", before, again)
+	}
+}
+
+// TestOptionsHTML renders a select's options, escaped, the chosen one
+// selected; a list kept from before is reused only for an equal list.
+func TestOptionsHTML(t *testing.T) {
+	en := newEnv(t)
+	h := &handler{Deps: Deps{Catalog: en.cat, DefaultLanguage: "sv"}, loc: time.UTC}
+	var err error
+	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	opts := []option{{Value: "1", Label: "Bo <b>"}, {Value: "2\"", Label: "Eva", Selected: true}}
+	got, err := h.optionsHTML(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<option value=\"1\">Bo &lt;b&gt;</option>\n<option value=\"2&#34;\" selected>Eva</option>\n"
+	if string(got) != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	opts[0].Selected, opts[1].Selected = true, false
+	if again, _ := h.optionsHTML(opts); !strings.Contains(string(again), `<option value="1" selected>`) || strings.Contains(string(again), `2&#34;" selected`) {
+		t.Errorf("another choice shows the old one: %q", again)
+	}
 }
 
 // listSet is a seeded desk with known view counts.
@@ -93,7 +157,6 @@ func (en *env) seedListSet() listSet {
 	ls.resolved = en.seedTicket("Teams", models.StatusResolved, models.CategorySoftware, "eva@corp.test", "kraschar", nil)
 	en.update(ls.resolved, map[string]any{"assignee_id": en.agent.ID, "sla_due_at": past})
 	ls.closed = en.seedTicket("Gammalt", models.StatusClosed, models.CategoryOther, "eva@corp.test", "klart", nil)
-	en.desk.ForgetViewCounts()
 	return ls
 }
 

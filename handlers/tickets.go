@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,13 +61,14 @@ type ticketPageData struct {
 	Asset         *assetCard
 	Suggestions   []assetCard
 	Audit         []auditItem
-	StatusOptions []option // status change, current status selected
-	ReplyStatuses []option // status after a reply, "pending" selected
-	AgentOptions  []option // assignee, "" = nobody
-	Errors        []string // translated problems of the form just sent
-	ReplyText     string   // what was typed, kept when the form was refused
-	NoteText      string
-	SerialText    string // the asset form's serial, kept when refused
+	// The selects' options, rendered (optionsHTML): status change with the
+	// current status selected, status after a reply with "pending"
+	// selected, and assignee ("" = nobody).
+	StatusOptions, ReplyStatuses, AgentOptions template.HTML
+	Errors                                     []string // translated problems of the form just sent
+	ReplyText                                  string   // what was typed, kept when the form was refused
+	NoteText                                   string
+	SerialText                                 string // the asset form's serial, kept when refused
 	// OtherSerials, AssetURL and SwapURL are the asset registry's part of
 	// the device card (ticketAssetExtras).
 	OtherSerials      []serialChoice
@@ -134,9 +136,12 @@ func (h *handler) renderTicket(c echo.Context, status int, number int64, form ti
 	if err != nil {
 		return err
 	}
-	d := h.ticketPageData(h.lang(c), v, time.Now())
+	d, err := h.ticketPageData(h.lang(c), v, time.Now())
+	if err != nil {
+		return err
+	}
 	d.Errors, d.ReplyText, d.NoteText, d.SerialText = form.errors, form.reply, form.note, form.serial
-	if err := h.ticketAssetExtras(c.Request().Context(), h.lang(c), number, &d, isAdmin(c)); err != nil {
+	if err := h.ticketAssetExtras(c.Request().Context(), h.lang(c), v, &d, isAdmin(c)); err != nil {
 		return err
 	}
 	if d.Routing, err = h.routingCardOf(c, v.Ticket); err != nil {
@@ -151,7 +156,7 @@ func (h *handler) renderTicket(c echo.Context, status int, number int64, form ti
 	return h.render(c, status, "ticket", "tickets", "ticket.title", d, v.Ticket.Number, v.Ticket.Subject)
 }
 
-func (h *handler) ticketPageData(lang string, v *desk.TicketView, now time.Time) ticketPageData {
+func (h *handler) ticketPageData(lang string, v *desk.TicketView, now time.Time) (ticketPageData, error) {
 	t := v.Ticket
 	d := ticketPageData{
 		ticketRow:     h.ticketRow(lang, t),
@@ -159,15 +164,26 @@ func (h *handler) ticketPageData(lang string, v *desk.TicketView, now time.Time)
 		FaultMatches:  t.FaultMatches,
 		Created:       t.CreatedAt,
 		SLADue:        t.SLADueAt,
-		StatusOptions: h.options(lang, "status.", models.Statuses, t.Status),
-		ReplyStatuses: h.options(lang, "status.", replyStatuses, models.StatusPending),
-		AgentOptions:  []option{{Value: "", Label: h.Catalog.T(lang, "ticket.unassigned"), Selected: t.AssigneeID == nil}},
 	}
+	agents := []option{{Value: "", Label: h.Catalog.T(lang, "ticket.unassigned"), Selected: t.AssigneeID == nil}}
 	for _, a := range v.Agents {
-		d.AgentOptions = append(d.AgentOptions, option{
+		agents = append(agents, option{
 			Value: strconv.FormatUint(uint64(a.ID), 10), Label: a.Name,
 			Selected: t.AssigneeID != nil && *t.AssigneeID == a.ID,
 		})
+	}
+	var err error
+	for _, f := range []struct {
+		to   *template.HTML
+		opts []option
+	}{
+		{&d.StatusOptions, h.options(lang, "status.", models.Statuses, t.Status)},
+		{&d.ReplyStatuses, h.options(lang, "status.", replyStatuses, models.StatusPending)},
+		{&d.AgentOptions, agents},
+	} {
+		if *f.to, err = h.optionsHTML(f.opts); err != nil {
+			return d, err
+		}
 	}
 	for i := range v.Messages {
 		d.Messages = append(d.Messages, h.messageItem(lang, t.Number, &v.Messages[i]))
@@ -187,7 +203,7 @@ func (h *handler) ticketPageData(lang string, v *desk.TicketView, now time.Time)
 		}
 		d.Audit = append(d.Audit, item)
 	}
-	return d
+	return d, nil
 }
 
 // replyStatuses are the statuses offered with a reply; "new" makes no sense

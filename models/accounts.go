@@ -107,13 +107,22 @@ func (s *Store) CreateSession(ctx context.Context, agentID uint, ttl time.Durati
 
 // AgentBySession returns the agent of an unexpired session.
 func (s *Store) AgentBySession(ctx context.Context, plain string) (*Agent, error) {
+	sess, err := s.SessionByToken(ctx, plain)
+	if err != nil {
+		return nil, err
+	}
+	return &sess.Agent, nil
+}
+
+// SessionByToken loads an unexpired session with its agent, in one query.
+func (s *Store) SessionByToken(ctx context.Context, plain string) (*Session, error) {
 	var sess Session
-	err := s.r.WithContext(ctx).Preload("Agent").
-		Where("token_hash = ? AND expires_at > ?", HashToken(plain), time.Now().UTC()).First(&sess).Error
+	err := s.r.WithContext(ctx).Joins("Agent").
+		Where("sessions.token_hash = ? AND sessions.expires_at > ?", HashToken(plain), time.Now().UTC()).Take(&sess).Error
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return &sess.Agent, nil
+	return &sess, nil
 }
 
 // DeleteSession ends a session (logout).

@@ -30,6 +30,8 @@ type Store struct {
 	r          *gorm.DB
 	log        *slog.Logger
 	searchText func(string) string
+	version    *versionWatch    // DataVersion; nil on the Store of a transaction
+	counts     *countCache      // the ticket list's counts (views.go)
 	ckpt       *walCheckpointer // nil on a transaction's Store
 }
 
@@ -70,7 +72,12 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
-	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), gcfg)
+	// Readers keep their prepared statements: preparing the list's and the
+	// ticket page's joins cost a third of their SQL time. (Bounded: a list
+	// of ids of every length is a statement of its own.)
+	rcfg := *gcfg
+	rcfg.PrepareStmt, rcfg.PrepareStmtMaxSize, rcfg.PrepareStmtTTL = true, 256, time.Hour
+	r, err := gorm.Open(sqlite.Open(sqliteDSN(path, false)), &rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %q for reading: %w", path, err)
 	}
@@ -84,8 +91,12 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdb.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText}
+	rdb.SetMaxOpenConns(readerConns)
+	version, err := openVersionWatch(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText, version: version, counts: &countCache{}}
 	if s.searchText == nil {
 		s.searchText = func(text string) string { return text }
 	}
@@ -105,10 +116,16 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	// for the SQLite version) knows the old schema, and a first "SELECT *"
 	// on it misses columns a migration added. Start the readers afresh.
 	rdb.SetMaxIdleConns(0)
-	rdb.SetMaxIdleConns(2)
+	// Every reader stays open: under load a pool keeping two idle readers
+	// opened and closed connections all the time, each starting with an
+	// empty page cache and no prepared statements.
+	rdb.SetMaxIdleConns(readerConns)
 	s.ckpt = startWALCheckpointer(rdb, opt.Logger)
 	return s, nil
 }
+
+// readerConns is the size of the reader pool.
+const readerConns = 8
 
 func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
@@ -120,6 +137,10 @@ func sqliteDSN(path string, writer bool) string {
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Set("mode", "rw")
+		// 16 MB of page cache per reader (SQLite's default is 2 MB): the
+		// list's indexes and the hot tickets stay in the connection instead
+		// of being read again from the OS on every page.
+		q.Set("_cache_size", "-16000")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -201,6 +222,9 @@ func (s *Store) Close() error {
 			errs = append(errs, db.Close())
 		}
 	}
+	if s.version != nil {
+		errs = append(errs, s.version.close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -216,7 +240,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Tx runs fn in one write transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	err := s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{w: g, r: g, log: s.log, searchText: s.searchText})
+		return fn(&Store{w: g, r: g, log: s.log, searchText: s.searchText, counts: &countCache{}})
 	})
 	if err == nil {
 		s.ckpt.written()

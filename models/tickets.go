@@ -63,8 +63,9 @@ func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
 // TicketByNumber loads a ticket with its requester, asset (and vendor) and assignee.
 func (s *Store) TicketByNumber(ctx context.Context, number int64) (*Ticket, error) {
 	var t Ticket
-	err := s.r.WithContext(ctx).Preload("Requester").Preload("Asset.Vendor").Preload("Assignee").
-		Where("number = ?", number).First(&t).Error
+	// Joined, not preloaded: one query instead of five on every ticket page.
+	err := s.r.WithContext(ctx).Joins("Requester").Joins("Asset").Joins("Asset.Vendor").Joins("Assignee").
+		Where("tickets.number = ?", number).Take(&t).Error
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -35,6 +35,9 @@ func TestVendorLoopMigrationUpgradesALiveDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
+		// A database from before version 30 has no index of version 51 either.
+		"DROP INDEX idx_tickets_running_sla",
+		"DELETE FROM schema_migrations WHERE version = 51",
 		"ALTER TABLE tickets DROP COLUMN sla_paused_at",
 		"ALTER TABLE vendor_cases DROP COLUMN in_repair_at",
 		"ALTER TABLE vendor_cases DROP COLUMN closed_at",

@@ -3,6 +3,7 @@ package models
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -25,18 +26,105 @@ func searchTerms(q string) []string {
 
 // notTokenRune reports whether r separates words for unicode61: anything
 // but letters and digits.
-func notTokenRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }
+func notTokenRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+}
+
+// foldedHasPrefix reports whether foldWord(w) starts with prefix, folding
+// only as much of w as it needs and without allocating.
+func foldedHasPrefix(w, prefix string) bool {
+	for _, r := range w {
+		if prefix == "" {
+			return true
+		}
+		if r < utf8.RuneSelf {
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if prefix[0] != c {
+				return false
+			}
+			prefix = prefix[1:]
+			continue
+		}
+		var f string
+		if r < rune(len(foldTable)) {
+			f = foldTable[r]
+		} else {
+			f = foldRune(r)
+		}
+		if len(f) >= len(prefix) {
+			return strings.HasPrefix(f, prefix)
+		}
+		if prefix[:len(f)] != f {
+			return false
+		}
+		prefix = prefix[len(f):]
+	}
+	return prefix == ""
+}
 
 // foldWord lower-cases w and drops its diacritics ("Skärmen" → "skarmen").
+// A snippet folds every word of up to 50 bodies, so the common cases are
+// cheap: a lower-case ASCII word is returned as it is, other ASCII words
+// are lower-cased, and letters up to U+024F come from a table (foldTable)
+// built with the general rule below.
 func foldWord(w string) string {
+	upper := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return foldRunes(w)
+		}
+		upper = upper || 'A' <= c && c <= 'Z'
+	}
+	if upper {
+		return strings.ToLower(w)
+	}
+	return w
+}
+
+// foldRunes folds w rune by rune. Folding a word is the same as folding
+// each of its runes: NFD only splits runes (and reorders the combining
+// marks it then drops).
+func foldRunes(w string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.ToLower(w)) {
-		if !unicode.Is(unicode.Mn, r) {
-			b.WriteRune(r)
+	b.Grow(len(w))
+	for _, r := range w {
+		if r < rune(len(foldTable)) {
+			b.WriteString(foldTable[r])
+		} else {
+			b.WriteString(foldRune(r))
 		}
 	}
 	return b.String()
 }
+
+// foldRune is the general rule: lower case, canonical decomposition, every
+// combining mark (Mn) dropped.
+func foldRune(r rune) string {
+	var b strings.Builder
+	for _, d := range norm.NFD.String(string(unicode.ToLower(r))) {
+		if !unicode.Is(unicode.Mn, d) {
+			b.WriteRune(d)
+		}
+	}
+	return b.String()
+}
+
+// foldTable holds foldRune of every rune below U+0250 (Latin, Latin-1 and
+// Latin Extended A and B).
+var foldTable = func() []string {
+	t := make([]string, 0x250)
+	for r := range t {
+		t[r] = foldRune(rune(r))
+	}
+	return t
+}()
 
 // makeSnippet cuts about n words of text around the first word matching a
 // term (as a prefix), wrapping every matching word in SnippetStart and
@@ -50,38 +138,58 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		start, end int
 		hit        bool
 	}
-	var words []word
-	first := -1
-	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		folded := foldWord(text[start:end])
-		hit := false
+	isHit := func(w word) bool {
 		for _, t := range terms {
-			hit = hit || strings.HasPrefix(folded, t)
+			if foldedHasPrefix(text[w.start:w.end], t) {
+				return true
+			}
 		}
-		if hit && first < 0 {
-			first = len(words)
-		}
-		words = append(words, word{start, end, hit})
-		start = -1
+		return false
 	}
+	// Cut words up to the first match and then only as many as the
+	// snippet shows, and one more to know that text follows: a body holds
+	// a whole conversation, a snippet a dozen words of it.
+	var words []word
+	first, need := -1, 0
+	add := func(start, end int) (more bool) {
+		words = append(words, word{start: start, end: end})
+		if first < 0 {
+			if isHit(words[len(words)-1]) {
+				first = len(words) - 1
+				need = max(0, first-n/3) + n + 1
+			}
+			return true
+		}
+		return len(words) < need
+	}
+	start := -1
 	for i, r := range text {
-		if notTokenRune(r) {
-			flush(i)
-		} else if start < 0 {
-			start = i
+		if !notTokenRune(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			more := add(start, i)
+			start = -1
+			if !more {
+				break
+			}
 		}
 	}
-	flush(len(text))
+	if start >= 0 {
+		add(start, len(text))
+	}
 	if first < 0 {
 		return "", false
 	}
 	from := max(0, first-n/3)
 	to := min(len(words), from+n)
 	from = max(0, min(from, to-n))
+	for i := from; i < to; i++ {
+		words[i].hit = i == first || i > first && isHit(words[i])
+	}
 	var b strings.Builder
 	if from > 0 {
 		b.WriteString("…")

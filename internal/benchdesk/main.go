@@ -2,10 +2,16 @@
 // against a realistic database: it seeds a SQLite file with 100 000 tickets
 // and 500 000 messages (raw SQL in large transactions, full-text rows
 // included), serves the real router, and runs each page with 50 concurrent
-// clients next to /healthz as a baseline, printing p50/p99 per page.
+// clients next to /healthz as a baseline, printing p50/p99 per page and the
+// process's CPU time per request (server and client; /healthz shows the
+// floor). It then measures every page again while a writer adds a note to
+// a random ticket every -write-every (and opens a ticket every fifth time)
+// through the desk, so that figures helped by caches are also shown with
+// those caches being invalidated.
 //
 //	go run -tags sqlite_fts5 ./internal/benchdesk                 # seed in a temp dir, measure
 //	go run -tags sqlite_fts5 ./internal/benchdesk -db /tmp/wd.db  # keep (and reuse) the database
+//	go run -tags sqlite_fts5 ./internal/benchdesk -db /tmp/wd.db -only search -write-every 0
 package main
 
 import (
@@ -30,6 +36,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -60,6 +68,8 @@ type config struct {
 	clients          int
 	requests         int
 	cpuProfile       string
+	only             *regexp.Regexp
+	writeEvery       time.Duration
 }
 
 func run() error {
@@ -70,7 +80,13 @@ func run() error {
 	flag.IntVar(&cfg.clients, "clients", 50, "concurrent clients")
 	flag.IntVar(&cfg.requests, "requests", 2000, "requests per page")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measuring phase here")
+	only := flag.String("only", "", "measure only the pages whose name matches this regular expression")
+	flag.DurationVar(&cfg.writeEvery, "write-every", 100*time.Millisecond, "in a second pass, write through the desk this often while measuring (0: no second pass)")
 	flag.Parse()
+	var err error
+	if cfg.only, err = regexp.Compile(*only); err != nil {
+		return fmt.Errorf("-only: %w", err)
+	}
 	ctx := context.Background()
 	if cfg.db == "" {
 		dir, err := os.MkdirTemp("", "benchdesk")
@@ -134,10 +150,7 @@ func run() error {
 		defer stop()
 	}
 	maxNumber := 1000 + cfg.tickets
-	pages := []struct {
-		name string
-		path func(r *rand.Rand) string
-	}{
+	pages := []benchPage{
 		{"/healthz (baseline)", func(*rand.Rand) string { return "/healthz" }},
 		{"list: default view, page 1", func(*rand.Rand) string { return "/tickets" }},
 		{"list: mine", func(*rand.Rand) string { return "/tickets?view=mine" }},
@@ -149,20 +162,91 @@ func run() error {
 		}},
 		{"search: ticket number", func(r *rand.Rand) string { return "/tickets?q=%23" + strconv.Itoa(1001+r.IntN(maxNumber-1000)) }},
 	}
+	pages = slices.DeleteFunc(pages, func(p benchPage) bool { return !cfg.only.MatchString(p.name) })
 	// Warm the caches (SQLite pages, templates) once.
 	for _, p := range pages {
 		if _, err := get(client, srv.URL+p.path(rand.New(rand.NewPCG(1, 2)))); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
-	fmt.Printf("\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d\n\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0))
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\terrors\t")
-	for _, p := range pages {
-		st := measure(client, srv.URL, cfg, p.path)
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, st.errors)
+	fmt.Printf("\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0))
+	fmt.Println("cpu ms/req: CPU time of the whole process (server, client, writer) per request")
+	table := func(title string) error {
+		fmt.Printf("\n%s\n\n", title)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\tcpu ms/req\terrors\t")
+		for _, p := range pages {
+			st := measure(client, srv.URL, cfg, p.path)
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, ms(st.cpu), st.errors)
+		}
+		return tw.Flush()
 	}
-	return tw.Flush()
+	if err := table("quiet (no writes)"); err != nil {
+		return err
+	}
+	if cfg.writeEvery <= 0 {
+		return nil
+	}
+	agent, err := store.AgentByEmail(ctx, agentEmail)
+	if err != nil {
+		return err
+	}
+	wctx, stopWriter := context.WithCancel(ctx)
+	writes, writeErrs := &atomic.Int64{}, &atomic.Int64{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		writer(wctx, d, agent, cfg, maxNumber, writes, writeErrs)
+	}()
+	start := time.Now()
+	err = table(fmt.Sprintf("with writes: a note added (or every fifth time a ticket opened) every %s", cfg.writeEvery))
+	stopWriter()
+	<-done
+	fmt.Printf("\n%d writes in %s, %d failed\n", writes.Load(), time.Since(start).Round(time.Second), writeErrs.Load())
+	return err
+}
+
+// benchPage is one measured page: its name and how a client picks its URL.
+type benchPage = struct {
+	name string
+	path func(r *rand.Rand) string
+}
+
+// writer changes tickets through the desk every cfg.writeEvery until ctx
+// ends: a note on a random ticket, and every fifth time a new ticket. Both
+// go through the same paths as the web forms and the API.
+func writer(ctx context.Context, d *desk.Service, agent *models.Agent, cfg config, maxNumber int, writes, failed *atomic.Int64) {
+	r := rand.New(rand.NewPCG(3, 3))
+	tick := time.NewTicker(cfg.writeEvery)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var err error
+		if i%5 == 4 {
+			_, err = d.CreateTicketAs(ctx, agent, desk.NewTicket{Email: fmt.Sprintf("user%d@kommun.test", r.IntN(3000)),
+				Subject: subjects[r.IntN(len(subjects))], Text: sentence(r, 40)})
+		} else {
+			err = d.AddNote(ctx, agent, int64(1001+r.IntN(maxNumber-1000)), sentence(r, 20))
+		}
+		writes.Add(1)
+		if err != nil && ctx.Err() == nil {
+			failed.Add(1)
+			fmt.Fprintln(os.Stderr, "write:", err)
+		}
+	}
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -170,6 +254,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 type stats struct {
 	p50, p99, max time.Duration
 	rps           float64
+	cpu           time.Duration // process CPU time per request
 	errors        int
 }
 
@@ -182,6 +267,7 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 		wg    sync.WaitGroup
 		next  = make(chan int)
 		start = time.Now()
+		cpu0  = cpuTime()
 	)
 	for w := range cfg.clients {
 		wg.Add(1)
@@ -206,10 +292,11 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 	}
 	close(next)
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))] }
-	return stats{p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(len(lat)) / elapsed.Seconds(), errors: errs}
+	return stats{p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(len(lat)) / elapsed.Seconds(),
+		cpu: cpu / time.Duration(len(lat)), errors: errs}
 }
 
 func get(client *http.Client, u string) (int, error) {

@@ -1,0 +1,111 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// versionWatch answers DataVersion: one connection of its own that never
+// writes and only ever runs PRAGMA data_version. SQLite changes that number
+// on a connection whenever another connection (of this process or any
+// other: the CLI, a second desk) has committed a change since it last
+// asked, and only after the commit is visible to new readers.
+type versionWatch struct {
+	mu   sync.Mutex
+	db   *sql.DB
+	conn *sql.Conn
+	// epoch counts the connections used: a new connection starts its own
+	// numbering, so a version read on it must never equal an older one.
+	epoch uint64
+}
+
+func openVersionWatch(path string) (*versionWatch, error) {
+	db, err := sql.Open("sqlite3", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open data version connection: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	return &versionWatch{db: db}, nil
+}
+
+// DataVersion returns a number that changes whenever a write transaction
+// has committed to the database, by any path of this process or by another
+// process. A cache of something read from the database reads the version
+// before reading the data and keeps both; the value is current for as long
+// as DataVersion returns the same number (see Versioned).
+func (s *Store) DataVersion(ctx context.Context) (uint64, error) {
+	w := s.version
+	if w == nil {
+		return 0, fmt.Errorf("data version: not available inside a transaction")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn == nil {
+		c, err := w.db.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("data version: %w", err)
+		}
+		w.conn, w.epoch = c, w.epoch+1
+	}
+	// Not cancellable: the pragma answers at once, and with a cancellable
+	// context the driver starts a goroutine for every row it reads.
+	var v uint64
+	if err := w.conn.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA data_version").Scan(&v); err != nil {
+		_ = w.conn.Close() // the next call starts a new epoch on a new connection
+		w.conn = nil
+		return 0, fmt.Errorf("data version: %w", err)
+	}
+	return w.epoch<<40 | v, nil
+}
+
+func (w *versionWatch) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn != nil {
+		_ = w.conn.Close()
+		w.conn = nil
+	}
+	return w.db.Close()
+}
+
+// Versioned is one value computed from the database and reused until the
+// next committed write (DataVersion): never stale after a write, whichever
+// code path or process made it. Loads are serialised, so a burst of
+// requests after a write computes the value once.
+type Versioned[T any] struct {
+	mu  sync.Mutex
+	ok  bool
+	ver uint64
+	val T
+}
+
+// Get returns the kept value while the data version is unchanged, else
+// load's result (kept under the version read before loading, so a write
+// committed during the load makes the next Get load again).
+func (c *Versioned[T]) Get(ctx context.Context, s *Store, load func(context.Context) (T, error)) (T, error) {
+	var zero T
+	v, err := s.DataVersion(ctx)
+	if err != nil {
+		return zero, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ok && c.ver == v {
+		return c.val, nil
+	}
+	val, err := load(ctx)
+	if err != nil {
+		return zero, err
+	}
+	c.ok, c.ver, c.val = true, v, val
+	return val, nil
+}
+
+// Forget drops the kept value.
+func (c *Versioned[T]) Forget() {
+	c.mu.Lock()
+	c.ok = false
+	c.mu.Unlock()
+}

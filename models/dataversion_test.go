@@ -1,0 +1,107 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+// TestDataVersion: the version changes after every committed write, made
+// through any path of this store, another store on the same file (another
+// process) or a plain SQL connection, and only then: reads and a rolled
+// back transaction leave it alone.
+func TestDataVersion(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wd.db")
+	s := openTest(t, path)
+	other := openTest(t, path)
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	last, err := s.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(name string, changes bool, do func() error) {
+		t.Helper()
+		if err := do(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		v, err := s.DataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed := v != last; changed != changes {
+			t.Errorf("%s: version changed %v, want %v", name, changed, changes)
+		}
+		last = v
+	}
+	step("nothing", false, func() error { return nil })
+	step("store write", true, func() error {
+		_, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+		return err
+	})
+	step("read", false, func() error {
+		_, err := s.TicketPage(ctx, TicketFilter{Q: "eva"})
+		return err
+	})
+	step("transaction", true, func() error {
+		return s.Tx(ctx, func(tx *Store) error {
+			return tx.CreateTicket(ctx, &Ticket{Subject: "Skärm", RequesterID: 1, Status: StatusNew, Priority: "normal", Category: CategoryOther})
+		})
+	})
+	step("rolled back", false, func() error {
+		err := s.Tx(ctx, func(tx *Store) error {
+			if err := tx.CreateTicket(ctx, &Ticket{Subject: "Nej", RequesterID: 1, Status: StatusNew, Priority: "normal", Category: CategoryOther}); err != nil {
+				return err
+			}
+			return errors.New("undo")
+		})
+		if err == nil {
+			return errors.New("transaction should have failed")
+		}
+		return nil
+	})
+	step("another store", true, func() error {
+		return other.UpdateTicket(ctx, 1, map[string]any{"status": StatusOpen})
+	})
+	step("plain SQL", true, func() error {
+		_, err := raw.ExecContext(ctx, "UPDATE tickets SET assignee_id = NULL WHERE id = 1")
+		return err
+	})
+}
+
+// TestVersionedReloadsAfterWrite: a kept value is reused until a write
+// commits, then loaded again.
+func TestVersionedReloadsAfterWrite(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	var c Versioned[int64]
+	loads := 0
+	count := func(ctx context.Context) (int64, error) {
+		loads++
+		var n int64
+		return n, s.r.WithContext(ctx).Model(&Requester{}).Count(&n).Error
+	}
+	get := func() int64 {
+		t.Helper()
+		n, err := c.Get(ctx, s, count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := get(); n != 0 || get() != 0 || loads != 1 {
+		t.Fatalf("first: n=%d loads=%d, want 0 and one load", n, loads)
+	}
+	if _, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv"); err != nil {
+		t.Fatal(err)
+	}
+	if n := get(); n != 1 || loads != 2 {
+		t.Fatalf("after a write: n=%d loads=%d, want 1 and a second load", n, loads)
+	}
+}
