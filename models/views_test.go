@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -412,6 +414,68 @@ func TestTicketPageParties(t *testing.T) {
 	}
 	if none.Assignee != nil || none.Asset != nil || none.Requester.Email != "eva@corp.test" {
 		t.Errorf("ticket without assignee and device: %+v %+v", none.Assignee, none.Asset)
+	}
+}
+
+// TestTicketByNumberLoadsEveryParty compares the hand-scanned ticket with
+// the one GORM's joins load, for a ticket with every party and field set,
+// one with none, and one whose text columns hold NULL.
+func TestTicketByNumberLoadsEveryParty(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva Ek", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
+	if err := s.w.Create(v).Error; err != nil {
+		t.Fatal(err)
+	}
+	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "hash", Language: "en", VendorID: &v.ID}
+	if err := s.w.Create(bo).Error; err != nil {
+		t.Fatal(err)
+	}
+	delivered := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	a := &Asset{Serial: "PF2ABC12", AssetTag: "IT-1", Model: "ThinkPad T14", Manufacturer: "Lenovo", VendorID: &v.ID,
+		DeliveredOn: &delivered, WarrantyMonths: 36, AssignedTo: "eva@corp.test", Department: "Ekonomi", State: "in_use"}
+	if _, err := s.UpsertAsset(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	full := &Ticket{Subject: "Med", RequesterID: r.ID, Status: StatusOpen, Priority: "high", Category: CategoryHardware,
+		FaultMatches: "skärm", Language: "sv", Cc: "x@corp.test", AssigneeID: &bo.ID, AssetID: &a.ID, SLADueAt: &due}
+	plain := &Ticket{Subject: "Utan", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	nulls := &Ticket{Subject: "Importerad", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	for _, tk := range []*Ticket{full, plain, nulls} {
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.w.Exec("UPDATE tickets SET fault_matches = NULL, cc = NULL, language = NULL WHERE id = ?", nulls.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []*Ticket{full, plain, nulls} {
+		t.Run(tk.Subject, func(t *testing.T) {
+			var want Ticket
+			if err := s.r.Joins("Requester").Joins("Asset").Joins("Asset.Vendor").Joins("Assignee").
+				Where("tickets.number = ?", tk.Number).Take(&want).Error; err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.TicketByNumber(ctx, tk.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("TicketByNumber:\n got %+v\nwant %+v", *got, want)
+			}
+		})
+	}
+	if got, err := s.TicketByNumber(ctx, full.Number); err != nil || got.Asset == nil || got.Asset.Vendor == nil ||
+		got.Asset.Vendor.Name != "Atea" || got.Assignee == nil || got.Assignee.Name != "Bo" {
+		t.Errorf("parties of #%d: %+v, %v", full.Number, got, err)
+	}
+	if _, err := s.TicketByNumber(ctx, 999_999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown number: %v, want ErrNotFound", err)
 	}
 }
 
