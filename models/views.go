@@ -546,23 +546,29 @@ func (s *Store) addSnippets(ctx context.Context, q string, hits []TicketHit) err
 	for i := range hits {
 		ids[i] = hits[i].ID
 	}
-	var rows []struct {
-		ID      uint
-		Subject string
-		Body    string
-	}
-	err := s.r.WithContext(ctx).Raw("SELECT rowid AS id, subject, body FROM ticket_fts WHERE rowid IN ?", ids).Scan(&rows).Error
+	rows, err := s.r.WithContext(ctx).Raw("SELECT rowid, subject, body FROM ticket_fts WHERE rowid IN ?", ids).Rows()
 	if err != nil {
 		return fmt.Errorf("search snippets: %w", err)
 	}
+	defer rows.Close()
 	terms := searchTerms(q)
-	byID := make(map[uint]string, len(rows))
-	for _, r := range rows {
-		snip, ok := makeSnippet(r.Body, terms, snippetWords)
-		if !ok {
-			snip, _ = makeSnippet(r.Subject, terms, snippetWords)
+	byID := make(map[uint]string, len(ids))
+	for rows.Next() {
+		var (
+			id            uint
+			subject, body sql.NullString
+		)
+		if err := rows.Scan(&id, &subject, &body); err != nil {
+			return fmt.Errorf("search snippets: %w", err)
 		}
-		byID[r.ID] = snip
+		snip, ok := makeSnippet(body.String, terms, snippetWords)
+		if !ok {
+			snip, _ = makeSnippet(subject.String, terms, snippetWords)
+		}
+		byID[id] = snip
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("search snippets: %w", err)
 	}
 	for i := range hits {
 		hits[i].Snippet = byID[hits[i].ID]

@@ -272,6 +272,9 @@ func TestMakeSnippet(t *testing.T) {
 		{"no match", "inget här", "skarm", ""},
 		{"near the end", "a b c d e f g h i j k l m n o p q r s t Skärm u", "skarm", "…i j k l m n o p q r s t \ue000Skärm\ue001 u"},
 		{"matches after the first", "x Skärm y skärmar z " + long, "skarm", "x \ue000Skärm\ue001 y \ue000skärmar\ue001 z ett två tre fyra fem sex sju åtta nio…"},
+		{"far in, near the end", strings.Repeat("a b c d e f g h i j ", 9) + "Skärm u", "skarm", "…i j a b c d e f g h i j \ue000Skärm\ue001 u"},
+		{"far in, mid text", strings.Repeat("ord ", 57) + "Ärendet gäller " + long, "arende", "…ord ord ord ord \ue000Ärendet\ue001 gäller ett två tre fyra fem sex sju åtta…"},
+		{"upper-case ASCII", strings.Repeat("Ord ", 60) + "KEYBOARD broken", "keyb", "…Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord \ue000KEYBOARD\ue001 broken"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
