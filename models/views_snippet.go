@@ -183,12 +183,25 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		}
 		return len(words) < need
 	}
+	// Bytes, not runes, while the text is ASCII: the loop reads up to
+	// the first match of 50 bodies for every search.
 	start := -1
-	for i, r := range text {
-		if !notTokenRune(r) {
+	for i := 0; i < len(text); {
+		c, size := text[i], 1
+		var sep bool
+		if c < utf8.RuneSelf {
+			lower := c | 0x20
+			sep = !('a' <= lower && lower <= 'z' || '0' <= c && c <= '9')
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			sep = notTokenRune(r)
+		}
+		if !sep {
 			if start < 0 {
 				start = i
 			}
+			i += size
 			continue
 		}
 		if start >= 0 {
@@ -198,6 +211,7 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 				break
 			}
 		}
+		i += size
 	}
 	if start >= 0 {
 		add(start, len(text))

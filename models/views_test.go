@@ -274,6 +274,7 @@ func TestMakeSnippet(t *testing.T) {
 		{"matches after the first", "x Skärm y skärmar z " + long, "skarm", "x \ue000Skärm\ue001 y \ue000skärmar\ue001 z ett två tre fyra fem sex sju åtta nio…"},
 		{"far in, near the end", strings.Repeat("a b c d e f g h i j ", 9) + "Skärm u", "skarm", "…i j a b c d e f g h i j \ue000Skärm\ue001 u"},
 		{"far in, mid text", strings.Repeat("ord ", 57) + "Ärendet gäller " + long, "arende", "…ord ord ord ord \ue000Ärendet\ue001 gäller ett två tre fyra fem sex sju åtta…"},
+		{"invalid UTF-8 separates words", "a\xffSkärm b", "skarm", "a\ufffd\ue000Skärm\ue001 b"},
 		{"upper-case ASCII", strings.Repeat("Ord ", 60) + "KEYBOARD broken", "keyb", "…Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord \ue000KEYBOARD\ue001 broken"},
 	}
 	for _, tc := range cases {
@@ -534,6 +535,20 @@ func TestListCountsFollowWrites(t *testing.T) {
 		}
 		if got := total(f); got != want {
 			t.Errorf("after a new ticket, %s: total %d, want %d", name, got, want)
+		}
+	}
+}
+
+// BenchmarkMakeSnippet cuts the snippet of a 1.7 KB conversation whose
+// first match is near its end, as a search does for up to 50 tickets.
+func BenchmarkMakeSnippet(b *testing.B) {
+	text := strings.Repeat("Hej, datorn startar inte längre och fläkten låter mycket. Vänliga hälsningar, Eva. ", 20) +
+		"Nu har även skärmen börjat flimra."
+	terms := searchTerms("skarm")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := makeSnippet(text, terms, snippetWords); !ok {
+			b.Fatal("no snippet")
 		}
 	}
 }
