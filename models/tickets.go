@@ -45,7 +45,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
 func (s *Store) TicketByNumber(ctx context.Context, number int64) (*Ticket, error) {
 	// One join, scanned by hand: GORM's reflection over its 60 columns cost
 	// a fifth of the ticket page's CPU.
-	row := s.r.WithContext(ctx).Raw("SELECT "+ticketPartiesColumns+` FROM tickets t
+	row := s.r.WithContext(byKey(ctx)).Raw("SELECT "+ticketPartiesColumns+` FROM tickets t
 		JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN assets d ON d.id = t.asset_id
 		LEFT JOIN vendors v ON v.id = d.vendor_id
@@ -194,7 +194,8 @@ func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 // Messages returns a ticket's conversation, oldest first, with attachments.
 func (s *Store) Messages(ctx context.Context, ticketID uint) ([]Message, error) {
 	var out []Message
-	err := s.r.WithContext(ctx).Preload("Attachments").Where("ticket_id = ?", ticketID).
+	// One conversation, read by its index: not cancellable (byKey).
+	err := s.r.WithContext(byKey(ctx)).Preload("Attachments").Where("ticket_id = ?", ticketID).
 		Order("created_at, id").Find(&out).Error
 	return out, err
 }

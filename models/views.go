@@ -288,6 +288,14 @@ func (c *countCache) get(ctx context.Context, s *Store, key string, count func(c
 	return n, nil
 }
 
+// byKey is ctx for a read of at most a page of rows by primary key, which
+// answers at once: not cancellable, because with a cancellable context the
+// driver (mattn/go-sqlite3) starts a goroutine and a channel for every row
+// it reads — 50 rows of a list page cost more in scheduling than in SQLite.
+// Reads whose cost depends on the data (filters, ranking, counts) keep the
+// request's context.
+func byKey(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 // ticketsWithParties loads the tickets ids in their order, each with its
 // requester (identity, department and language), assignee (identity and
 // role) and device (serial, tag, model, maker and reseller).
@@ -295,7 +303,7 @@ func (s *Store) ticketsWithParties(ctx context.Context, ids []uint) ([]Ticket, e
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.r.WithContext(ctx).Raw("SELECT "+listColumns+` FROM tickets t
+	rows, err := s.r.WithContext(byKey(ctx)).Raw("SELECT "+listColumns+` FROM tickets t
 		LEFT JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN agents a ON a.id = t.assignee_id
 		LEFT JOIN assets d ON d.id = t.asset_id
@@ -546,7 +554,7 @@ func (s *Store) addSnippets(ctx context.Context, q string, hits []TicketHit) err
 	for i := range hits {
 		ids[i] = hits[i].ID
 	}
-	rows, err := s.r.WithContext(ctx).Raw("SELECT rowid, subject, body FROM ticket_fts WHERE rowid IN ?", ids).Rows()
+	rows, err := s.r.WithContext(byKey(ctx)).Raw("SELECT rowid, subject, body FROM ticket_fts WHERE rowid IN ?", ids).Rows()
 	if err != nil {
 		return fmt.Errorf("search snippets: %w", err)
 	}
