@@ -57,3 +57,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
+
+replace github.com/jhillyerd/enmime/v2 => ./third_party/enmime

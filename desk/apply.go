@@ -287,7 +287,7 @@ func (s *Service) openTicket(ctx context.Context, tx *models.Store, rec *models.
 			return nil, err
 		}
 	}
-	if err := tx.IndexNewTicket(ctx, t, []string{msg.Text}); err != nil {
+	if err := tx.IndexNewTicket(ctx, t, []string{p.SearchTextOr(tx.SearchText)}); err != nil {
 		return nil, err
 	}
 	if err := s.emitTicket(ctx, tx, EventTicketCreated, t.ID); err != nil {

@@ -477,15 +477,66 @@ func (f *Fetcher) pass(ctx context.Context, s *imapSession) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("search mailbox %q for new mail: %w", mailbox, err)
 	}
-	stored := 0
+	rec := &chunkRecorder{f: f, s: s}
 	for batch := range slices.Chunk(uids, f.cfg.BatchSize) {
-		n, err := f.fetchBatch(ctx, s, batch)
-		stored += n
-		if err != nil {
-			return stored, err
+		if err := f.fetchBatch(ctx, s, batch, rec); err != nil {
+			_ = rec.wait() // the chunk in flight still counts; the first error is the one to report
+			return rec.stored, err
 		}
 	}
-	return stored, nil
+	err = rec.wait()
+	return rec.stored, err
+}
+
+// chunkRecorder records fetched chunks one at a time in the background, so that the next chunk
+// downloads while the previous one is written to the database. Chunks are recorded in order and
+// never two at once, so the cursor only moves forward; the IMAP connection stays with the caller
+// (the move to ProcessedMailbox happens in wait). At most two chunks are held in memory.
+type chunkRecorder struct {
+	f            *Fetcher
+	s            *imapSession
+	stored       int
+	pending      chan chunkRecorded // nil when no chunk is being recorded
+	pendingMails []models.FetchedMail
+}
+
+type chunkRecorded struct {
+	stored int
+	err    error
+}
+
+// start waits for the chunk being recorded, then starts recording mails.
+func (r *chunkRecorder) start(ctx context.Context, mails []models.FetchedMail) error {
+	if err := r.wait(); err != nil {
+		return err
+	}
+	done := make(chan chunkRecorded, 1)
+	r.pending, r.pendingMails = done, mails
+	uidValidity := r.s.uidValidity
+	go func() {
+		n, err := r.f.record(ctx, uidValidity, mails)
+		done <- chunkRecorded{n, err}
+	}()
+	return nil
+}
+
+// wait waits until the chunk being recorded (if any) is committed, then moves its mails to
+// ProcessedMailbox if one is set.
+func (r *chunkRecorder) wait() error {
+	if r.pending == nil {
+		return nil
+	}
+	res := <-r.pending
+	mails := r.pendingMails
+	r.pending, r.pendingMails = nil, nil
+	r.stored += res.stored
+	if res.err != nil {
+		return res.err
+	}
+	if r.f.cfg.ProcessedMailbox != "" {
+		r.f.moveProcessed(r.s, mails)
+	}
+	return nil
 }
 
 // imapNewUIDs returns the UIDs above last, ascending. Never "UNSEEN": read mail counts too.
@@ -509,16 +560,15 @@ func imapNewUIDs(c *imapclient.Client, last uint32) ([]imap.UID, error) {
 
 // fetchBatch reads the sizes of up to BatchSize mails, then stores them in chunks small enough
 // to hold in memory.
-func (f *Fetcher) fetchBatch(ctx context.Context, s *imapSession, uids []imap.UID) (int, error) {
+func (f *Fetcher) fetchBatch(ctx context.Context, s *imapSession, uids []imap.UID, rec *chunkRecorder) error {
 	msgs, err := s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
-		return 0, fmt.Errorf("fetch sizes of mailbox %q UIDs %d-%d: %w", f.cfg.Mailbox, uids[0], uids[len(uids)-1], err)
+		return fmt.Errorf("fetch sizes of mailbox %q UIDs %d-%d: %w", f.cfg.Mailbox, uids[0], uids[len(uids)-1], err)
 	}
 	sizes := make(map[imap.UID]int64, len(msgs))
 	for _, m := range msgs {
 		sizes[m.UID] = m.RFC822Size
 	}
-	stored := 0
 	var chunk []imap.UID
 	var chunkBytes int64
 	for i, uid := range uids {
@@ -530,15 +580,13 @@ func (f *Fetcher) fetchBatch(ctx context.Context, s *imapSession, uids []imap.UI
 			}
 		}
 		if len(chunk) > 0 && (chunkBytes >= imapChunkBytes || i == len(uids)-1) {
-			n, err := f.storeChunk(ctx, s, chunk, sizes)
-			stored += n
-			if err != nil {
-				return stored, err
+			if err := f.fetchChunk(ctx, s, chunk, sizes, rec); err != nil {
+				return err
 			}
 			chunk, chunkBytes = nil, 0
 		}
 	}
-	return stored, nil
+	return nil
 }
 
 var (
@@ -546,9 +594,9 @@ var (
 	imapHeader    = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
 )
 
-// storeChunk downloads the mails of uids (only the header of one above MaxSize), records them in
-// one transaction, then moves them to ProcessedMailbox if one is set.
-func (f *Fetcher) storeChunk(ctx context.Context, s *imapSession, uids []imap.UID, sizes map[imap.UID]int64) (int, error) {
+// fetchChunk downloads the mails of uids (only the header of one above MaxSize) and hands them to
+// rec, which records them in one transaction and then moves them to ProcessedMailbox if one is set.
+func (f *Fetcher) fetchChunk(ctx context.Context, s *imapSession, uids []imap.UID, sizes map[imap.UID]int64, rec *chunkRecorder) error {
 	var small, large []imap.UID
 	for _, uid := range uids {
 		if sizes[uid] > f.cfg.MaxSize {
@@ -563,7 +611,7 @@ func (f *Fetcher) storeChunk(ctx context.Context, s *imapSession, uids []imap.UI
 			UID: true, BodySection: []*imap.FetchItemBodySection{imapWholeMail},
 		}).Collect()
 		if err != nil {
-			return 0, fmt.Errorf("fetch mail of mailbox %q UIDs %d-%d: %w", f.cfg.Mailbox, small[0], small[len(small)-1], err)
+			return fmt.Errorf("fetch mail of mailbox %q UIDs %d-%d: %w", f.cfg.Mailbox, small[0], small[len(small)-1], err)
 		}
 		for _, m := range msgs {
 			if !slices.Contains(small, m.UID) {
@@ -583,7 +631,7 @@ func (f *Fetcher) storeChunk(ctx context.Context, s *imapSession, uids []imap.UI
 			UID: true, BodySection: []*imap.FetchItemBodySection{imapHeader},
 		}).Collect()
 		if err != nil {
-			return 0, fmt.Errorf("fetch headers of mailbox %q UIDs %d-%d: %w", f.cfg.Mailbox, large[0], large[len(large)-1], err)
+			return fmt.Errorf("fetch headers of mailbox %q UIDs %d-%d: %w", f.cfg.Mailbox, large[0], large[len(large)-1], err)
 		}
 		for _, m := range msgs {
 			if !slices.Contains(large, m.UID) {
@@ -599,17 +647,19 @@ func (f *Fetcher) storeChunk(ctx context.Context, s *imapSession, uids []imap.UI
 		}
 	}
 	if len(mails) == 0 {
-		return 0, nil
+		return nil
 	}
 	slices.SortFunc(mails, func(a, b models.FetchedMail) int { return cmp.Compare(a.UID, b.UID) })
-	ids, err := f.store.RecordFetched(ctx, f.cfg.Key, s.uidValidity, mails)
+	return rec.start(ctx, mails)
+}
+
+// record stores one chunk of fetched mail (raw mail, intake records, cursor) in one transaction.
+func (f *Fetcher) record(ctx context.Context, uidValidity uint32, mails []models.FetchedMail) (int, error) {
+	ids, err := f.store.RecordFetched(ctx, f.cfg.Key, uidValidity, mails)
 	if err != nil {
 		return 0, fmt.Errorf("store fetched mail of mailbox %q: %w", f.cfg.Mailbox, err)
 	}
 	f.log.Info("mail fetched", "stored", len(ids), "first_uid", mails[0].UID, "last_uid", mails[len(mails)-1].UID)
-	if f.cfg.ProcessedMailbox != "" {
-		f.moveProcessed(s, mails)
-	}
 	return len(ids), nil
 }
 

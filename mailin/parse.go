@@ -63,9 +63,22 @@ type Parsed struct {
 	FaultReason []string            `json:"fault_matches"` // the keywords that decided Fault
 	Problems    []string            `json:"problems"`      // what was broken but recovered, each naming the place
 	Headers     map[string][]string `json:"-"`             // canonical header keys → decoded values, for later stages
+	// SearchText is Text as the search index holds it (models.Store.SearchText), when intake's
+	// parse stage set it; see SearchTextOr.
+	SearchText string `json:"-"`
 
 	root        *enmime.Part // the MIME tree, kept for the classify stage (delivery-status parts)
 	bodyCharset string       // the first declared non-ASCII body charset, for raw 8-bit headers
+	// searchTextSet tells an empty SearchText (all of Text was quoted) from one never set.
+	searchTextSet bool
+}
+
+// SearchTextOr returns SearchText when intake's parse stage set it, else reduce(Text).
+func (p *Parsed) SearchTextOr(reduce func(string) string) string {
+	if p.searchTextSet {
+		return p.SearchText
+	}
+	return reduce(p.Text)
 }
 
 // ErrEmptyMessage is returned by Parse for a zero-length message: there is nothing to recover.

@@ -328,6 +328,9 @@ func (p *Processor) parse(raw []byte) (parsed *Parsed, err error) {
 		return nil, err
 	}
 	Classify(parsed, p.opt)
+	// The search index's text is computed here, on a parse worker, rather than by the writer.
+	parsed.SearchText = p.store.SearchText(parsed.Text)
+	parsed.searchTextSet = true
 	return parsed, nil
 }
 

@@ -98,8 +98,8 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 		for _, m := range mails {
 			lastUID = max(lastUID, m.UID)
 			sum := SHA256Hex(m.Raw)
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
-				Create(&Blob{SHA256: sum, Data: m.Raw, Size: int64(len(m.Raw)), CreatedAt: now}).Error; err != nil {
+			blob := Blob{SHA256: sum, Data: m.Raw, Size: int64(len(m.Raw)), CreatedAt: now}
+			if err := insertNew(ctx, tx, "blobs", blobColumns, blobValues(&blob)); err != nil {
 				return fmt.Errorf("store raw mail uid %d: %w", m.UID, err)
 			}
 			outcome := m.Outcome
@@ -114,12 +114,12 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 			if outcome != OutcomePending {
 				rec.ProcessedAt = &now
 			}
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rec)
-			if res.Error != nil {
-				return fmt.Errorf("record mail uid %d: %w", m.UID, res.Error)
+			id, inserted, err := insertNewReturningID(ctx, tx, "intake_records", intakeColumns, intakeValues(&rec))
+			if err != nil {
+				return fmt.Errorf("record mail uid %d: %w", m.UID, err)
 			}
-			if res.RowsAffected == 1 {
-				ids = append(ids, rec.ID)
+			if inserted {
+				ids = append(ids, id)
 			}
 		}
 		c := MailboxCursor{Mailbox: mailbox, UIDValidity: uidValidity, LastUID: lastUID, LastFetchAt: &now}
@@ -133,6 +133,9 @@ func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity u
 			}),
 		}).Create(&c).Error
 	})
+	if err == nil {
+		s.ckpt.written()
+	}
 	return ids, err
 }
 
@@ -168,15 +171,21 @@ func (s *Store) PendingIntake(ctx context.Context, limit int) ([]IntakeRecord, e
 }
 
 // ProcessedTwin returns an earlier, already processed record of the same mail
-// (same Message-ID and content hash), or ErrNotFound.
+// (same Message-ID and content hash), or ErrNotFound. Only the twin's ID and
+// TicketID are loaded when it comes from the database. Intake asks this for
+// every mail, hence the plain query.
 func (s *Store) ProcessedTwin(ctx context.Context, rec *IntakeRecord) (*IntakeRecord, error) {
 	var twin IntakeRecord
-	q := s.w.WithContext(ctx).Where("sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL",
-		rec.SHA256, rec.ID, OutcomePending)
+	query := "SELECT id, ticket_id FROM intake_records WHERE sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL"
+	args := []any{rec.SHA256, rec.ID, OutcomePending}
 	if rec.MessageID != "" {
-		q = q.Where("message_id = ?", rec.MessageID)
+		query += " AND message_id = ?"
+		args = append(args, rec.MessageID)
 	}
-	err := q.Order("id").First(&twin).Error
+	err := queryRow(ctx, s.w, query+" ORDER BY id LIMIT 1", args...).Scan(&twin.ID, &twin.TicketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
 	if d := deferredOf(ctx); d != nil {
 		// Records finished earlier in this batch are not written yet.
 		for i := range d.finished {

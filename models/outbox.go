@@ -12,9 +12,27 @@ func (s *Store) EnqueueMail(ctx context.Context, m *OutboxMail) error {
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = time.Now().UTC()
 	}
-	if err := s.w.WithContext(ctx).Create(m).Error; err != nil {
+	db := s.w.WithContext(ctx)
+	if m.ID != 0 {
+		if err := db.Create(m).Error; err != nil {
+			return fmt.Errorf("enqueue mail %q: %w", m.Subject, err)
+		}
+		return nil
+	}
+	if m.CreatedAt.IsZero() || m.UpdatedAt.IsZero() {
+		now := db.NowFunc()
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = now
+		}
+		if m.UpdatedAt.IsZero() {
+			m.UpdatedAt = now
+		}
+	}
+	id, err := insertReturningID(ctx, db, "outbox_mails", outboxColumns, outboxValues(m))
+	if err != nil {
 		return fmt.Errorf("enqueue mail %q: %w", m.Subject, err)
 	}
+	m.ID = id
 	return nil
 }
 
