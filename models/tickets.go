@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -187,6 +188,29 @@ func (s *Store) IndexTicket(ctx context.Context, ticketID uint) error {
 		texts[i] = s.searchText(text)
 	}
 	return s.indexRow(ctx, &t, texts, true)
+}
+
+// IndexAppendedText adds searchText, a new message's text already reduced with SearchText, to the
+// full-text row of t instead of rebuilding it from every message as IndexTicket does (which reads
+// them all and strips their quotes again: as much work as creating the ticket). The row keeps the
+// texts it held, so the desk's own notes written since the last rebuild (intake's system notes and
+// acknowledgements, which IndexNewTicket leaves out too) come in at the next IndexTicket. t must
+// carry its Requester and Asset (if any); subject, requester and serial are written afresh. A ticket
+// without a row is indexed whole.
+func (s *Store) IndexAppendedText(ctx context.Context, t *Ticket, searchText string) error {
+	var body string
+	if d := deferredOf(ctx); d != nil && d.search[t.ID] != nil {
+		body = d.search[t.ID].body
+	} else {
+		err := s.w.WithContext(ctx).Raw("SELECT body FROM ticket_fts WHERE rowid = ?", t.ID).Row().Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.IndexTicket(ctx, t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("index ticket %d: %w", t.Number, err)
+		}
+	}
+	return s.indexRow(ctx, t, []string{body, searchText}, true)
 }
 
 // SearchText reduces a message text to what the search index holds (Options.SearchText). Intake
