@@ -47,6 +47,7 @@ func commands() []command {
 					return err
 				}
 				defer a.Close()
+				app.TuneGC(a.Cfg.Server, os.Environ(), a.Log)
 				ln, err := net.Listen("tcp", a.Cfg.Server.Listen)
 				if err != nil {
 					return fmt.Errorf("listen on %s (server.listen): %w", a.Cfg.Server.Listen, err)

@@ -39,6 +39,10 @@ type ServerConfig struct {
 	BaseURL string `toml:"base_url"`
 	// Secret signs Message-IDs and status links; generated and stored in the data directory when empty.
 	Secret string `toml:"secret"`
+	// GCPercent is the garbage collector's target (GOGC): 0 = DefaultGCPercent, -1 = off (TuneGC).
+	GCPercent int `toml:"gc_percent"`
+	// MemoryLimitMB is the Go runtime's soft memory limit (GOMEMLIMIT) in MiB; 0 = none.
+	MemoryLimitMB int `toml:"memory_limit_mb"`
 }
 
 // DatabaseConfig selects the database.
@@ -288,6 +292,12 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		bad("server.listen", "%q is not host:port", c.Server.Listen)
+	}
+	if c.Server.GCPercent < -1 {
+		bad("server.gc_percent", "%d is not -1 (off), 0 (default) or a percentage", c.Server.GCPercent)
+	}
+	if c.Server.MemoryLimitMB < 0 {
+		bad("server.memory_limit_mb", "%d is negative", c.Server.MemoryLimitMB)
 	}
 	if u, err := url.Parse(c.Server.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("server.base_url", "%q is not an http(s) URL", c.Server.BaseURL)

@@ -138,7 +138,22 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		start, end int
 		hit        bool
 	}
+	// firstByte[c] reports whether a word starting with the ASCII byte c
+	// can match a term: an ASCII letter folds to itself in lower case, so
+	// most words are turned down on their first byte.
+	var firstByte [utf8.RuneSelf]bool
+	for _, t := range terms {
+		if c := t[0]; c < utf8.RuneSelf {
+			firstByte[c] = true
+			if 'a' <= c && c <= 'z' {
+				firstByte[c-('a'-'A')] = true
+			}
+		}
+	}
 	isHit := func(w word) bool {
+		if c := text[w.start]; c < utf8.RuneSelf && !firstByte[c] {
+			return false
+		}
 		for _, t := range terms {
 			if foldedHasPrefix(text[w.start:w.end], t) {
 				return true
@@ -148,10 +163,16 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 	}
 	// Cut words up to the first match and then only as many as the
 	// snippet shows, and one more to know that text follows: a body holds
-	// a whole conversation, a snippet a dozen words of it.
-	var words []word
-	first, need := -1, 0
+	// a whole conversation, a snippet a dozen words of it. Before the
+	// first match only the last n words can be shown, so older ones are
+	// dropped (dropped: text before the snippet was left out).
+	words := make([]word, 0, 4*n)
+	first, need, dropped := -1, 0, false
 	add := func(start, end int) (more bool) {
+		if first < 0 && len(words) == cap(words) {
+			words = words[:copy(words, words[len(words)-n:])]
+			dropped = true
+		}
 		words = append(words, word{start: start, end: end})
 		if first < 0 {
 			if isHit(words[len(words)-1]) {
@@ -162,12 +183,25 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		}
 		return len(words) < need
 	}
+	// Bytes, not runes, while the text is ASCII: the loop reads up to
+	// the first match of 50 bodies for every search.
 	start := -1
-	for i, r := range text {
-		if !notTokenRune(r) {
+	for i := 0; i < len(text); {
+		c, size := text[i], 1
+		var sep bool
+		if c < utf8.RuneSelf {
+			lower := c | 0x20
+			sep = !('a' <= lower && lower <= 'z' || '0' <= c && c <= '9')
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			sep = notTokenRune(r)
+		}
+		if !sep {
 			if start < 0 {
 				start = i
 			}
+			i += size
 			continue
 		}
 		if start >= 0 {
@@ -177,6 +211,7 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 				break
 			}
 		}
+		i += size
 	}
 	if start >= 0 {
 		add(start, len(text))
@@ -191,7 +226,7 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 		words[i].hit = i == first || i > first && isHit(words[i])
 	}
 	var b strings.Builder
-	if from > 0 {
+	if from > 0 || dropped {
 		b.WriteString("…")
 	}
 	pos := words[from].start

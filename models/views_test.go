@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,48 @@ func TestViewMigrationIdempotent(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
 	if err := s.w.Transaction(migrateTicketViews); err != nil {
 		t.Fatalf("second run of migration 50: %v", err)
+	}
+}
+
+// TestSearchPrefixMigrationKeepsTheIndex rebuilds ticket_fts (migration 53)
+// on a database whose tickets are already indexed, as on an upgrade: every
+// ticket is still found, by whole words and by the prefixes that now have an
+// index of their own, and the table carries the new prefix lengths.
+func TestSearchPrefixMigrationKeepsTheIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen := &Ticket{Subject: "Skärmen flimrar", RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	keyboard := &Ticket{Subject: "Fråga", RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	for tk, body := range map[*Ticket]string{screen: "Den blinkar.", keyboard: "Tangentbordet saknar tangenter."} {
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexNewTicket(ctx, tk, []string{body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.w.Transaction(migrateSearchPrefixes); err != nil {
+		t.Fatalf("migration 53 on an indexed database: %v", err)
+	}
+	var ddl string
+	if err := s.r.Raw("SELECT sql FROM sqlite_master WHERE name = 'ticket_fts'").Scan(&ddl).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ddl, "prefix = '"+searchPrefixes+"'") {
+		t.Errorf("ticket_fts after the migration: %s", ddl)
+	}
+	for q, want := range map[string]*Ticket{"skarm": screen, "skärmen": screen, "flimrar": screen, "tangentbord": keyboard, "tangentbordet": keyboard, "ta": keyboard} {
+		p, err := s.TicketPage(ctx, TicketFilter{Q: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) != 1 || p.Items[0].ID != want.ID {
+			t.Errorf("q=%q after the migration: %d items, want ticket #%d alone", q, len(p.Items), want.Number)
+		}
 	}
 }
 
@@ -245,6 +289,10 @@ func TestMakeSnippet(t *testing.T) {
 		{"no match", "inget här", "skarm", ""},
 		{"near the end", "a b c d e f g h i j k l m n o p q r s t Skärm u", "skarm", "…i j k l m n o p q r s t \ue000Skärm\ue001 u"},
 		{"matches after the first", "x Skärm y skärmar z " + long, "skarm", "x \ue000Skärm\ue001 y \ue000skärmar\ue001 z ett två tre fyra fem sex sju åtta nio…"},
+		{"far in, near the end", strings.Repeat("a b c d e f g h i j ", 9) + "Skärm u", "skarm", "…i j a b c d e f g h i j \ue000Skärm\ue001 u"},
+		{"far in, mid text", strings.Repeat("ord ", 57) + "Ärendet gäller " + long, "arende", "…ord ord ord ord \ue000Ärendet\ue001 gäller ett två tre fyra fem sex sju åtta…"},
+		{"invalid UTF-8 separates words", "a\xffSkärm b", "skarm", "a\ufffd\ue000Skärm\ue001 b"},
+		{"upper-case ASCII", strings.Repeat("Ord ", 60) + "KEYBOARD broken", "keyb", "…Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord Ord \ue000KEYBOARD\ue001 broken"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -390,6 +438,68 @@ func TestTicketPageParties(t *testing.T) {
 	}
 }
 
+// TestTicketByNumberLoadsEveryParty compares the hand-scanned ticket with
+// the one GORM's joins load, for a ticket with every party and field set,
+// one with none, and one whose text columns hold NULL.
+func TestTicketByNumberLoadsEveryParty(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva Ek", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
+	if err := s.w.Create(v).Error; err != nil {
+		t.Fatal(err)
+	}
+	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "hash", Language: "en", VendorID: &v.ID}
+	if err := s.w.Create(bo).Error; err != nil {
+		t.Fatal(err)
+	}
+	delivered := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	a := &Asset{Serial: "PF2ABC12", AssetTag: "IT-1", Model: "ThinkPad T14", Manufacturer: "Lenovo", VendorID: &v.ID,
+		DeliveredOn: &delivered, WarrantyMonths: 36, AssignedTo: "eva@corp.test", Department: "Ekonomi", State: "in_use"}
+	if _, err := s.UpsertAsset(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	full := &Ticket{Subject: "Med", RequesterID: r.ID, Status: StatusOpen, Priority: "high", Category: CategoryHardware,
+		FaultMatches: "skärm", Language: "sv", Cc: "x@corp.test", AssigneeID: &bo.ID, AssetID: &a.ID, SLADueAt: &due}
+	plain := &Ticket{Subject: "Utan", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	nulls := &Ticket{Subject: "Importerad", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	for _, tk := range []*Ticket{full, plain, nulls} {
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.w.Exec("UPDATE tickets SET fault_matches = NULL, cc = NULL, language = NULL WHERE id = ?", nulls.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []*Ticket{full, plain, nulls} {
+		t.Run(tk.Subject, func(t *testing.T) {
+			var want Ticket
+			if err := s.r.Joins("Requester").Joins("Asset").Joins("Asset.Vendor").Joins("Assignee").
+				Where("tickets.number = ?", tk.Number).Take(&want).Error; err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.TicketByNumber(ctx, tk.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("TicketByNumber:\n got %+v\nwant %+v", *got, want)
+			}
+		})
+	}
+	if got, err := s.TicketByNumber(ctx, full.Number); err != nil || got.Asset == nil || got.Asset.Vendor == nil ||
+		got.Asset.Vendor.Name != "Atea" || got.Assignee == nil || got.Assignee.Name != "Bo" {
+		t.Errorf("parties of #%d: %+v, %v", full.Number, got, err)
+	}
+	if _, err := s.TicketByNumber(ctx, 999_999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown number: %v, want ErrNotFound", err)
+	}
+}
+
 // TestListCountsFollowWrites: a filtered list's count and a search's count
 // are kept between pages, yet a new matching ticket counts at once.
 func TestListCountsFollowWrites(t *testing.T) {
@@ -442,6 +552,20 @@ func TestListCountsFollowWrites(t *testing.T) {
 		}
 		if got := total(f); got != want {
 			t.Errorf("after a new ticket, %s: total %d, want %d", name, got, want)
+		}
+	}
+}
+
+// BenchmarkMakeSnippet cuts the snippet of a 1.7 KB conversation whose
+// first match is near its end, as a search does for up to 50 tickets.
+func BenchmarkMakeSnippet(b *testing.B) {
+	text := strings.Repeat("Hej, datorn startar inte längre och fläkten låter mycket. Vänliga hälsningar, Eva. ", 20) +
+		"Nu har även skärmen börjat flimra."
+	terms := searchTerms("skarm")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := makeSnippet(text, terms, snippetWords); !ok {
+			b.Fatal("no snippet")
 		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the driver gorm.io/driver/sqlite uses; registered as "sqlite3"
 
+	"warrantydesk/app"
 	"warrantydesk/desk"
 	"warrantydesk/handlers"
 	"warrantydesk/mailout"
@@ -99,6 +101,8 @@ func run() error {
 	_, statErr := os.Stat(cfg.db)
 	fresh := errors.Is(statErr, os.ErrNotExist)
 
+	// The garbage collector runs as under serve (GOGC, when set, wins).
+	app.TuneGC(app.Defaults().Server, os.Environ(), nil)
 	store, err := models.Open(ctx, models.Options{DSN: cfg.db})
 	if err != nil {
 		return err
@@ -169,7 +173,9 @@ func run() error {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
-	fmt.Printf("\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0))
+	gcPercent := debug.SetGCPercent(100)
+	debug.SetGCPercent(gcPercent)
+	fmt.Printf("\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d, GOGC=%d\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0), gcPercent)
 	fmt.Println("cpu ms/req: CPU time of the whole process (server, client, writer) per request")
 	table := func(title string) error {
 		fmt.Printf("\n%s\n\n", title)
