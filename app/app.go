@@ -215,7 +215,7 @@ func (a *App) Handler() (http.Handler, error) {
 		Health: a.Health, Metrics: a.writeMetrics, HTTPMetrics: a.httpMetrics, ResellerInbox: a.resellerInbox,
 		SecureCookies: u != nil && u.Scheme == "https", DefaultLanguage: a.Cfg.Desk.Language,
 		OnIntakeRequeued: a.Processor.Kick, URLSigningKey: derivedKey(a.secret, "signed-urls"),
-		Reports: a.Cfg.Reports,
+		Reports: a.Cfg.Reports, MaxInFlight: a.Cfg.Server.MaxInFlight,
 		Mailbox: handlers.MailboxSettings{
 			IMAPHost: a.Cfg.IMAP.Host, IMAPPort: a.Cfg.IMAP.Port, IMAPTLS: a.Cfg.IMAP.TLS, IMAPUsername: a.Cfg.IMAP.Username,
 			Mailbox: a.Cfg.IMAP.Mailbox, ProcessedMailbox: a.Cfg.IMAP.ProcessedMailbox, Idle: a.Cfg.IMAP.Idle,

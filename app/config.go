@@ -44,6 +44,9 @@ type ServerConfig struct {
 	GCPercent int `toml:"gc_percent"`
 	// MemoryLimitMB is the Go runtime's soft memory limit (GOMEMLIMIT) in MiB; 0 = none.
 	MemoryLimitMB int `toml:"memory_limit_mb"`
+	// MaxInFlight is how many page and API reads are worked on at once; the rest
+	// queue in arrival order: 0 = two per CPU core, -1 = no limit (handlers/admission.go).
+	MaxInFlight int `toml:"max_inflight"`
 }
 
 // DatabaseConfig selects the database.
@@ -293,6 +296,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		bad("server.listen", "%q is not host:port", c.Server.Listen)
+	}
+	if c.Server.MaxInFlight < -1 {
+		bad("server.max_inflight", "%d is not -1 (no limit), 0 (two per CPU core) or a number of requests", c.Server.MaxInFlight)
 	}
 	if c.Server.GCPercent < -1 {
 		bad("server.gc_percent", "%d is not -1 (off), 0 (default) or a percentage", c.Server.GCPercent)

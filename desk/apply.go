@@ -146,7 +146,7 @@ func (s *Service) applyReply(ctx context.Context, tx *models.Store, rec *models.
 	if err := tx.TouchTicket(ctx, t.ID); err != nil {
 		return mailin.Result{}, err
 	}
-	if err := tx.IndexTicket(ctx, t.ID); err != nil {
+	if err := tx.IndexAppendedText(ctx, t, p.SearchTextOr(tx.SearchText)); err != nil {
 		return mailin.Result{}, err
 	}
 	if err := s.emitTicket(ctx, tx, EventTicketUpdated, t.ID); err != nil {

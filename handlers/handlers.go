@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,6 +58,9 @@ type Deps struct {
 	// LivePollInterval is how often an open ticket list asks whether tickets
 	// changed (live refresh); 0 = every 10 seconds.
 	LivePollInterval time.Duration
+	// MaxInFlight is how many requests are worked on at once; the rest wait
+	// in arrival order (admission.go). 0 = two per CPU core; -1 = no limit.
+	MaxInFlight int
 	// Reports are the prices and climate factors of the reports ([reports]);
 	// the zero value means reports.DefaultConfig().
 	Reports reports.Config
@@ -98,6 +102,7 @@ type handler struct {
 	optionHTML    optionCache // rendered <option> lists (fragments.go)
 	// shortcutHTML is the ? overlay of every agent page, per language.
 	shortcutHTML map[string]template.HTML
+	admission    *admission // requests worked on at once (admission.go)
 }
 
 // New parses the page templates once and builds the router.
@@ -114,6 +119,11 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	d.DefaultLanguage = d.Catalog.Lang(d.DefaultLanguage)
 	h := &handler{Deps: d, loc: d.Desk.Location()}
+	inflight := d.MaxInFlight
+	if inflight == 0 {
+		inflight = 2 * runtime.GOMAXPROCS(0)
+	}
+	h.admission = newAdmission(inflight)
 	if h.loc == nil {
 		h.loc = time.UTC
 	}

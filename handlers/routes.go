@@ -23,6 +23,7 @@ import (
 func (h *handler) routes(e *echo.Echo) {
 	e.Use(
 		h.HTTPMetrics.Middleware,
+		h.admission.middleware,
 		h.requestLog,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: h.logPanic}),
 		securityHeaders,

@@ -24,15 +24,23 @@ func StripQuoted(text string) string {
 	lines := strings.Split(text, "\n")
 	var kept []string
 	for i, line := range lines {
-		if quoteSeparator.MatchString(line) || quoteAttribution.MatchString(line) {
+		// Each regexp runs only on lines that can match it: a separator has "--",
+		// an attribution ends with ":" (quoteAttribution's `\s*:\s*$`; RE2's \s is
+		// [\t\n\f\r ]), an Outlook header line has a ":". Most lines have none of
+		// these, and the regexps were most of intake's quote stripping.
+		colon := strings.IndexByte(line, ':') >= 0
+		if strings.Contains(line, "--") && quoteSeparator.MatchString(line) {
+			break
+		}
+		if colon && strings.HasSuffix(strings.TrimRight(line, "\t\n\f\r "), ":") && quoteAttribution.MatchString(line) {
 			break
 		}
 		// Gmail wraps a long attribution over two lines.
-		if i+1 < len(lines) && strings.HasPrefix(strings.TrimSpace(strings.ToLower(line)), "on ") &&
-			strings.HasSuffix(strings.TrimSpace(lines[i+1]), "wrote:") {
+		if i+1 < len(lines) && strings.HasSuffix(strings.TrimSpace(lines[i+1]), "wrote:") &&
+			strings.HasPrefix(strings.TrimSpace(strings.ToLower(line)), "on ") {
 			break
 		}
-		if quoteHeaderFrom.MatchString(line) && sentWithin(lines[i+1:], 4) {
+		if colon && quoteHeaderFrom.MatchString(line) && sentWithin(lines[i+1:], 4) {
 			break
 		}
 		if strings.HasPrefix(strings.TrimLeft(line, " \t"), ">") {

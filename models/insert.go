@@ -52,6 +52,12 @@ func intakeValues(r *IntakeRecord) []any {
 		r.Subject, r.Class, r.Outcome, r.Reason, r.TicketID, r.DuplicateOf, r.FetchedAt, r.ProcessedAt}
 }
 
+var requesterColumns = []string{"email", "name", "department", "language", "bounced_at", "created_at", "updated_at"}
+
+func requesterValues(r *Requester) []any {
+	return []any{r.Email, r.Name, r.Department, r.Language, r.BouncedAt, r.CreatedAt, r.UpdatedAt}
+}
+
 var blobColumns = []string{"sha256", "data", "size", "created_at"}
 
 func blobValues(b *Blob) []any { return []any{b.SHA256, b.Data, b.Size, b.CreatedAt} }

@@ -26,6 +26,7 @@ func TestInsertColumnsMatchSchema(t *testing.T) {
 		{"outbox_mails", &OutboxMail{}, outboxColumns, len(outboxValues(&OutboxMail{}))},
 		{"intake_records", &IntakeRecord{}, intakeColumns, len(intakeValues(&IntakeRecord{}))},
 		{"blobs", &Blob{}, blobColumns, len(blobValues(&Blob{}))},
+		{"requesters", &Requester{}, requesterColumns, len(requesterValues(&Requester{}))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -48,9 +48,9 @@ var migrations = []migration{
 // their migrations in their own file (migrate_*.go) with their own version
 // range, so that they never collide: core 1–9, assets 10–19, routing rules 20–29,
 // vendor cases 30–39, canned replies 40–49, ticket views 50–59, admin and merging 60–69, privacy 70–79,
-// JSON API and webhooks 90–99.
+// JSON API and webhooks 90–99, intake performance 100–109.
 // reseller loop 30–39.
-var allMigrations = collectMigrations(migrations, assetMigrations, ruleMigrations, vendorMigrations, cannedMigrations, adminMigrations, viewMigrations, privacyMigrations, portalMigrations, apiMigrations)
+var allMigrations = collectMigrations(migrations, assetMigrations, ruleMigrations, vendorMigrations, cannedMigrations, adminMigrations, viewMigrations, privacyMigrations, portalMigrations, apiMigrations, intakeMigrations)
 
 func collectMigrations(lists ...[]migration) []migration {
 	var out []migration

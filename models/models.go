@@ -180,8 +180,10 @@ type Ticket struct {
 	Language     string `gorm:"size:8"`
 	AssetID      *uint  `gorm:"index"`
 	Asset        *Asset `gorm:"constraint:OnDelete:SET NULL"`
-	AssigneeID   *uint  `gorm:"index"`
-	Assignee     *Agent `gorm:"constraint:OnDelete:SET NULL"`
+	// AssigneeID has no index of its own: idx_tickets_assignee_status_updated
+	// (migration 50) starts with it (migration 100 dropped the plain one).
+	AssigneeID *uint
+	Assignee   *Agent `gorm:"constraint:OnDelete:SET NULL"`
 	// Cc holds the other addresses on the first mail, comma separated: parties of the ticket.
 	Cc         string `gorm:"size:2000"`
 	SLADueAt   *time.Time

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -267,6 +266,29 @@ func (s *Store) IndexTicket(ctx context.Context, ticketID uint) error {
 	return s.indexRow(ctx, &t, texts, true)
 }
 
+// IndexAppendedText adds searchText, a new message's text already reduced with SearchText, to the
+// full-text row of t instead of rebuilding it from every message as IndexTicket does (which reads
+// them all and strips their quotes again: as much work as creating the ticket). The row keeps the
+// texts it held, so the desk's own notes written since the last rebuild (intake's system notes and
+// acknowledgements, which IndexNewTicket leaves out too) come in at the next IndexTicket. t must
+// carry its Requester and Asset (if any); subject, requester and serial are written afresh. A ticket
+// without a row is indexed whole.
+func (s *Store) IndexAppendedText(ctx context.Context, t *Ticket, searchText string) error {
+	var body string
+	if d := deferredOf(ctx); d != nil && d.search[t.ID] != nil {
+		body = d.search[t.ID].body
+	} else {
+		err := s.w.WithContext(ctx).Raw("SELECT body FROM ticket_fts WHERE rowid = ?", t.ID).Row().Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.IndexTicket(ctx, t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("index ticket %d: %w", t.Number, err)
+		}
+	}
+	return s.indexRow(ctx, t, []string{body, searchText}, true)
+}
+
 // SearchText reduces a message text to what the search index holds (Options.SearchText). Intake
 // calls it while parsing, on its parse workers, and hands the result to IndexNewTicket.
 func (s *Store) SearchText(text string) string { return s.searchText(text) }
@@ -324,18 +346,30 @@ func (s *Store) UpsertRequester(ctx context.Context, email, name, language strin
 		return nil, errors.New("requester email is empty")
 	}
 	db := s.w.WithContext(ctx)
-	var r Requester
-	err := db.Where("email = ?", email).First(&r).Error
+	// Plain queries: intake upserts the sender of every mail, and GORM's First and Create cost
+	// more CPU than SQLite's lookup and insert (insert.go).
+	r := Requester{Email: email}
+	var bounced, created, updated sql.NullTime // NULL in rows not written through GORM
+	err := queryRow(ctx, db, `SELECT "id", "name", "department", "language", "bounced_at", "created_at", "updated_at"
+		FROM "requesters" WHERE "email" = ?`, email).
+		Scan(&r.ID, &r.Name, &r.Department, &r.Language, &bounced, &created, &updated)
 	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		r = Requester{Email: email, Name: name, Language: language}
-		if err := db.Create(&r).Error; err != nil {
+	case errors.Is(err, sql.ErrNoRows):
+		now := db.NowFunc()
+		r = Requester{Email: email, Name: name, Language: language, CreatedAt: now, UpdatedAt: now}
+		id, err := insertReturningID(ctx, db, "requesters", requesterColumns, requesterValues(&r))
+		if err != nil {
 			return nil, fmt.Errorf("create requester %q: %w", email, err)
 		}
+		r.ID = id
 		return &r, nil
 	case err != nil:
-		return nil, err
+		return nil, fmt.Errorf("requester %q: %w", email, err)
 	}
+	if bounced.Valid {
+		r.BouncedAt = &bounced.Time
+	}
+	r.CreatedAt, r.UpdatedAt = created.Time, updated.Time
 	updates := map[string]any{}
 	if r.Name == "" && name != "" {
 		updates["name"] = name
