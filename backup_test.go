@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"warrantydesk/devmail"
 	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
@@ -139,16 +138,7 @@ func deskSnapshot(t *testing.T, dbPath string) map[int64]string {
 func TestBackupWhileServingAndRestore(t *testing.T) {
 	testenv.SkipOnPostgres(t, "backup copies the SQLite file (PostgreSQL is backed up with pg_dump)")
 	const mails = 400
-	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	capture, err := devmail.StartSMTPCapture("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer capture.Close()
+	imapSrv, capture := testenv.MailPeers(t)
 	// The mailbox fills in three waves, so that each backup is taken while
 	// mail is still arriving, however fast the desk ingests.
 	appended := 0

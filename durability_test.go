@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"warrantydesk/devmail"
+	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
 
@@ -42,16 +43,7 @@ func syntheticMail(i int) (raw string, kind string) {
 func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	const mails = 3000
 	const kills = 10
-	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	capture, err := devmail.StartSMTPCapture("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer capture.Close()
+	imapSrv, capture := testenv.MailPeers(t)
 	wantTickets, wantDup := 0, 0
 	for i := range mails {
 		raw, kind := syntheticMail(i)

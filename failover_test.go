@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"warrantydesk/devmail"
+	"warrantydesk/internal/testenv"
 	"warrantydesk/internal/teststore"
 	"warrantydesk/models"
 )
@@ -137,16 +137,7 @@ func TestLeaderKilledStandbyContinuesIntake(t *testing.T) {
 func runFailover(t *testing.T, driver, dsn string) {
 	const mails = 600
 	const heldBack = 150 // arrive only after the kill
-	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	capture, err := devmail.StartSMTPCapture("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer capture.Close()
+	imapSrv, capture := testenv.MailPeers(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "wd.toml"), withDriver(serveConfig(dsn, imapSrv, capture, "failover-test-secret-0123456789"), driver))
 

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"warrantydesk/devmail"
 	"warrantydesk/internal/lease"
+	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
 
@@ -56,16 +56,7 @@ func (d *servingDesk) get(t *testing.T, path string) (int, string) {
 // the other takes over and fetches the next mail, and its workers restart
 // when it loses the lock and wins it again.
 func TestTwoDesksOnOneDatabaseHaveOneLeader(t *testing.T) {
-	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	capture, err := devmail.StartSMTPCapture("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer capture.Close()
+	imapSrv, capture := testenv.MailPeers(t)
 	cfg := Defaults()
 	useTestDatabase(t, &cfg)
 	cfg.IMAP = IMAPConfig{Host: imapSrv.Host(), Port: imapSrv.Port(), TLS: "none", Username: "desk", Password: "pw",

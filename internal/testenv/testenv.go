@@ -15,6 +15,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"warrantydesk/devmail"
 )
 
 // Strict reports whether missing test infrastructure is an error.
@@ -62,4 +64,21 @@ func SelfSignedTLS(t testing.TB) *tls.Config {
 		t.Fatal(err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// MailPeers starts an in-process IMAP server (user "desk", password "pw") and
+// an SMTP capture on free loopback ports, both closed when t ends.
+func MailPeers(t testing.TB) (*devmail.IMAPServer, *devmail.SMTPCapture) {
+	t.Helper()
+	imapSrv, err := devmail.StartIMAPServer("127.0.0.1:0", "desk", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = imapSrv.Close() })
+	capture, err := devmail.StartSMTPCapture("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = capture.Close() })
+	return imapSrv, capture
 }
