@@ -84,6 +84,9 @@ start() {
 		chown postgres: "$dir"
 	fi
 	chmod 0755 "$dir"
+	if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$dir"; then
+		die "the postgres user cannot reach $dir: make its parent directories traversable (e.g. chmod o+x on the one mktemp made)"
+	fi
 	as_owner "$bin/initdb" -D "$dir/data" -U desk --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 		{ tail -n 20 "$dir/initdb.log" >&2; die "initdb failed"; }
 	if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
