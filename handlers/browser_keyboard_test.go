@@ -12,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
 
@@ -28,26 +27,7 @@ type browser struct {
 // failed in CI, without Chromium).
 func newBrowser(t *testing.T, w, h int) *browser {
 	t.Helper()
-	exe := chromiumPath()
-	testenv.SkipUnless(t, exe != "", "no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancelTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(w, h),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
+	ctx := chromiumContext(t, 120*time.Second, w, h)
 	b := &browser{t: t, ctx: ctx, shots: t.TempDir()}
 	if w < 800 { // a phone: emulate its viewport exactly
 		b.do("set viewport", chromedp.EmulateViewport(int64(w), int64(h), chromedp.EmulateScale(3), chromedp.EmulateMobile))

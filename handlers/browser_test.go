@@ -32,14 +32,45 @@ func chromiumPath() string {
 	return ""
 }
 
-// TestBrowser drives the real router with a real browser: log in through the
-// form, open a ticket, post an internal note, switch to English.
-func TestBrowser(t *testing.T) {
-	exe := chromiumPath()
-	testenv.SkipUnless(t, exe != "", "no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
+// requireChromium skips t (fails it in strict mode) when there is no
+// Chromium to drive, and in -short mode.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	testenv.SkipUnless(t, chromiumPath() != "", "no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+}
+
+// chromiumContext starts a headless Chromium of w×h for t with the flags this
+// closed network needs (no background connections) and returns the context
+// of its tab. The browser stops when t ends or when timeout has passed,
+// which is the deadline of the whole browser session.
+func chromiumContext(t *testing.T, timeout time.Duration, w, h int) context.Context {
+	t.Helper()
+	requireChromium(t)
+	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancelTimeout)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx,
+		chromedp.ExecPath(chromiumPath()), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(w, h),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBrowser drives the real router with a real browser: log in through the
+// form, open a ticket, post an internal note, switch to English.
+func TestBrowser(t *testing.T) {
+	requireChromium(t)
 	en := newEnv(t)
 	tk := en.seedTicket("Tangentbordet saknar tangenter", models.StatusNew, models.CategoryHardware,
 		"eva@corp.test", "Flera tangenter har lossnat.", nil)
@@ -53,25 +84,7 @@ func TestBrowser(t *testing.T) {
 		testFile{name: "logo.png", contentType: "image/png", contentID: "logo@eva", data: testPNG(t, 5, 3)})
 
 	// One deadline for the whole browser session; it also stops the browser.
-	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancelTimeout()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx,
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
+	ctx := chromiumContext(t, 90*time.Second, 1280, 900)
 	shots := t.TempDir()
 
 	// fail saves a screenshot of the page and stops the test.

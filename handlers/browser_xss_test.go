@@ -15,7 +15,6 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"warrantydesk/internal/testenv"
 	"warrantydesk/models"
 )
 
@@ -104,26 +103,7 @@ func xssCorpus() []xssPayload {
 // xssBrowser starts a headless Chromium that counts and dismisses dialogs.
 func xssBrowser(t *testing.T) (context.Context, *atomic.Int32, func(context.Context)) {
 	t.Helper()
-	exe := chromiumPath()
-	testenv.SkipUnless(t, exe != "", "no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), 4*time.Minute)
-	t.Cleanup(cancelTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
+	ctx := chromiumContext(t, 4*time.Minute, 1280, 900)
 	var dialogs atomic.Int32
 	listen := func(c context.Context) {
 		err := chromedp.Listen(c, func(ev any) {

@@ -1,41 +1,21 @@
 package handlers
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"warrantydesk/internal/testenv"
 )
 
 // TestReportsBrowser opens the reports in a real browser: the charts are
 // drawn (the SVG has a size), the report stylesheet loads under the CSP, and
 // the printable summary hides nothing it needs and shows no menu.
 func TestReportsBrowser(t *testing.T) {
-	exe := chromiumPath()
-	testenv.SkipUnless(t, exe != "", "no chromium: install it (apt-get install -y chromium) or set WARRANTYDESK_CHROMIUM")
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	requireChromium(t)
 	en := newEnv(t)
 	en.seedReports()
-	timeoutCtx, cancelTimeout := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancelTimeout()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeoutCtx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
+	ctx := chromiumContext(t, 90*time.Second, 1280, 900)
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(en.srv.URL+"/reports/failures"),
