@@ -180,10 +180,10 @@ func run() error {
 	table := func(title string) error {
 		fmt.Printf("\n%s\n\n", title)
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\tcpu ms/req\terrors\t")
+		fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\tcpu ms/req\tKB\terrors\t")
 		for _, p := range pages {
 			st := measure(client, srv.URL, cfg, p.path)
-			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, ms(st.cpu), st.errors)
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%.0f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, ms(st.cpu), st.kb, st.errors)
 		}
 		return tw.Flush()
 	}
@@ -262,6 +262,7 @@ type stats struct {
 	rps           float64
 	cpu           time.Duration // process CPU time per request
 	errors        int
+	kb            float64 // average response body size
 }
 
 // measure runs cfg.requests GETs of path over cfg.clients goroutines.
@@ -270,6 +271,7 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 		mu    sync.Mutex
 		lat   []time.Duration
 		errs  int
+		bytes int64
 		wg    sync.WaitGroup
 		next  = make(chan int)
 		start = time.Now()
@@ -282,10 +284,11 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for range next {
 				t0 := time.Now()
-				_, err := get(client, base+path(r))
+				n, err := get(client, base+path(r))
 				d := time.Since(t0)
 				mu.Lock()
 				lat = append(lat, d)
+				bytes += int64(n)
 				if err != nil {
 					errs++
 				}
@@ -302,7 +305,7 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))] }
 	return stats{p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(len(lat)) / elapsed.Seconds(),
-		cpu: cpu / time.Duration(len(lat)), errors: errs}
+		cpu: cpu / time.Duration(len(lat)), errors: errs, kb: float64(bytes) / float64(len(lat)) / 1024}
 }
 
 func get(client *http.Client, u string) (int, error) {
