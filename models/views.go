@@ -303,6 +303,46 @@ func (s *Store) ticketsWithParties(ctx context.Context, ids []uint) ([]Ticket, e
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	if s.sqlite() {
+		got, ok, err := s.packedTicketsWithParties(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return inOrder(ids, got), nil
+		}
+	}
+	return s.scanTicketsWithParties(ctx, ids)
+}
+
+// inOrder returns the tickets of got in the order of ids. Nothing deletes
+// tickets; were one gone since the ids were read, the page shows one row
+// fewer rather than an empty one.
+func inOrder(ids []uint, got []Ticket) []Ticket {
+	at := make(map[uint]int, len(ids))
+	for i, id := range ids {
+		at[id] = i
+	}
+	found := make([]Ticket, len(ids))
+	ok := make([]bool, len(ids))
+	for _, t := range got {
+		if i, in := at[t.ID]; in {
+			found[i], ok[i] = t, true
+		}
+	}
+	out := found[:0]
+	for i := range found {
+		if ok[i] {
+			out = append(out, found[i])
+		}
+	}
+	return out
+}
+
+// scanTicketsWithParties is ticketsWithParties through the driver's
+// reading of every column (PostgreSQL, and SQLite values the packed
+// reading does not expect).
+func (s *Store) scanTicketsWithParties(ctx context.Context, ids []uint) ([]Ticket, error) {
 	rows, err := s.r.WithContext(byKey(ctx)).Raw("SELECT "+listColumns+` FROM tickets t
 		LEFT JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN agents a ON a.id = t.assignee_id
@@ -312,12 +352,7 @@ func (s *Store) ticketsWithParties(ctx context.Context, ids []uint) ([]Ticket, e
 		return nil, fmt.Errorf("list tickets: %w", err)
 	}
 	defer rows.Close()
-	at := make(map[uint]int, len(ids))
-	for i, id := range ids {
-		at[id] = i
-	}
-	found := make([]Ticket, len(ids))
-	ok := make([]bool, len(ids))
+	var got []Ticket
 	for rows.Next() {
 		var (
 			t                             Ticket
@@ -340,22 +375,12 @@ func (s *Store) ticketsWithParties(ctx context.Context, ids []uint) ([]Ticket, e
 			t.Asset = &Asset{ID: *t.AssetID, Serial: dSerial.String, AssetTag: dTag.String, Model: dModel.String,
 				Manufacturer: dMaker.String, VendorID: dVendor}
 		}
-		if i, in := at[t.ID]; in {
-			found[i], ok[i] = t, true
-		}
+		got = append(got, t)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
 	}
-	// Nothing deletes tickets; were one gone since the first read, the
-	// page shows one row fewer rather than an empty one.
-	out := found[:0]
-	for i := range found {
-		if ok[i] {
-			out = append(out, found[i])
-		}
-	}
-	return out, nil
+	return inOrder(ids, got), nil
 }
 
 // ticketQuery builds the filtered query of f; it normalises f.Sort. A
