@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -36,6 +37,12 @@ type pageTemplate struct{ *template.Template }
 // "content". (Shared files cannot start with "_": go:embed skips those.) The T function is bound to the language at parse
 // time, so a page can never mix languages.
 func parseTemplates(cat *templates.Catalog, loc *time.Location) (map[string]map[string]pageTemplate, error) {
+	return parsePageTemplates(cat, loc, true)
+}
+
+// parsePageTemplates is parseTemplates; fold says whether to fold the
+// escaped constants of each page (foldEscapedConstants).
+func parsePageTemplates(cat *templates.Catalog, loc *time.Location, fold bool) (map[string]map[string]pageTemplate, error) {
 	files, err := fs.Glob(templates.FS(), "html/*.html")
 	if err != nil {
 		return nil, err
@@ -65,6 +72,11 @@ func parseTemplates(cat *templates.Catalog, loc *time.Location) (map[string]map[
 				return nil, fmt.Errorf("parse %s: %w", p, err)
 			}
 			translateConstants(t, func(key string) string { return cat.T(lang, key) })
+			if fold {
+				if err := foldEscapedConstants(t); err != nil {
+					return nil, fmt.Errorf("fold %s: %w", p, err)
+				}
+			}
 			out[lang][strings.TrimSuffix(path.Base(p), ".html")] = pageTemplate{t}
 		}
 	}
@@ -133,6 +145,96 @@ func translateConstants(t *template.Template, tr func(key string) string) {
 			node(tt.Tree.Root)
 		}
 	}
+}
+
+// htmlEscapers are html/template's escapers that, given a string, all
+// return what it returns in HTML text (HTML-escaped; for an attribute value
+// in quotes and for RCDATA such as <title> the same).
+var htmlEscapers = map[string]bool{
+	"_html_template_htmlescaper":   true,
+	"_html_template_attrescaper":   true,
+	"_html_template_rcdataescaper": true,
+}
+
+// foldEscapedConstants replaces, in the layout of page t and every template
+// it calls, each action that prints a constant string (a translated text,
+// see translateConstants) through one HTML escaper by the escaped text
+// itself: html/template escapes a template on its first execution by
+// adding escaper calls to its actions, and each call is a reflective
+// function call on every execution of the page — some sixty on a list
+// page. Escaping happens here, at parse time, by executing the layout once
+// with an empty page (the execution's own result is of no interest); the
+// escaper's output is html/template's own, computed by executing it.
+func foldEscapedConstants(t *template.Template) error {
+	_ = t.ExecuteTemplate(io.Discard, "layout", page{})
+	escape := template.Must(template.New("escape").Parse("{{.}}"))
+	var err error
+	var list func(l *parse.ListNode)
+	list = func(l *parse.ListNode) {
+		if l == nil {
+			return
+		}
+		folded := false
+		for i, n := range l.Nodes {
+			switch n := n.(type) {
+			case *parse.ActionNode:
+				text, ok := escapedConstant(n.Pipe)
+				if !ok {
+					continue
+				}
+				var buf bytes.Buffer
+				if e := escape.Execute(&buf, text); e != nil {
+					err = e
+					return
+				}
+				l.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: n.Pos, Text: buf.Bytes()}
+				folded = true
+			case *parse.IfNode:
+				list(n.List)
+				list(n.ElseList)
+			case *parse.RangeNode:
+				list(n.List)
+				list(n.ElseList)
+			case *parse.WithNode:
+				list(n.List)
+				list(n.ElseList)
+			}
+		}
+		if folded { // one text node instead of a run of them
+			merged := l.Nodes[:0]
+			for _, n := range l.Nodes {
+				if txt, ok := n.(*parse.TextNode); ok && len(merged) > 0 {
+					if prev, ok := merged[len(merged)-1].(*parse.TextNode); ok {
+						merged[len(merged)-1] = &parse.TextNode{NodeType: parse.NodeText, Pos: prev.Pos,
+							Text: append(append([]byte{}, prev.Text...), txt.Text...)}
+						continue
+					}
+				}
+				merged = append(merged, n)
+			}
+			l.Nodes = merged
+		}
+	}
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			list(tt.Tree.Root)
+		}
+	}
+	return err
+}
+
+// escapedConstant returns the string that pipe prints through one of
+// htmlEscapers, if that is all pipe does.
+func escapedConstant(pipe *parse.PipeNode) (string, bool) {
+	if pipe == nil || len(pipe.Decl) > 0 || len(pipe.Cmds) != 2 || len(pipe.Cmds[0].Args) != 1 || len(pipe.Cmds[1].Args) != 1 {
+		return "", false
+	}
+	str, isString := pipe.Cmds[0].Args[0].(*parse.StringNode)
+	esc, isIdent := pipe.Cmds[1].Args[0].(*parse.IdentifierNode)
+	if !isString || !isIdent || !htmlEscapers[esc.Ident] {
+		return "", false
+	}
+	return str.Text, true
 }
 
 // templateFuncs are the functions pages may call: translation and display

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"text/template/parse"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -234,3 +235,80 @@ func hasKey(cat *templates.Catalog, lang, key string) bool {
 }
 
 func httpErr(status int) error { return echo.NewHTTPError(status) }
+
+// TestFoldedTemplatesRenderTheSame: every page renders byte for byte the
+// same with its escaped constants folded into text (foldEscapedConstants)
+// as without, and the folding took the layout's constant actions away.
+func TestFoldedTemplatesRenderTheSame(t *testing.T) {
+	en := newEnv(t)
+	folded, err := parsePageTemplates(en.cat, time.UTC, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := parsePageTemplates(en.cat, time.UTC, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := samplePages()
+	agent := &models.Agent{Name: "Anna <Agent> & Co", Email: testEmail, Role: models.RoleAdmin}
+	for _, lang := range templates.Languages {
+		for name := range plain[lang] {
+			t.Run(lang+"/"+name, func(t *testing.T) {
+				p := page{Lang: lang, Title: "T's \"title\" + <b>", Agent: agent, CSRF: "tok", Path: "/x?a=1&b=2", IntakeAlert: "Inläsningen misslyckas",
+					Flash: []flashMsg{{Kind: "ok", Text: "Sparat"}}, Data: samples[name], Live: "v1", LiveInterval: 5000,
+					Nav:       []navItem{{URL: "/tickets", Label: "Ärenden", Current: true}},
+					AdminNav:  []navItem{{URL: "/admin/agents", Label: "Agenter"}},
+					Shortcuts: "<dl></dl>",
+					LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}, {Code: "sv", Label: "Svenska", Current: true}}}
+				var want, got bytes.Buffer
+				if err := plain[lang][name].ExecuteTemplate(&want, "layout", p); err != nil {
+					t.Fatal(err)
+				}
+				if err := folded[lang][name].ExecuteTemplate(&got, "layout", p); err != nil {
+					t.Fatal(err)
+				}
+				if got.String() != want.String() {
+					t.Errorf("folded page differs:\n got %s\nwant %s", got.String(), want.String())
+				}
+				if n, m := constantActions(folded[lang][name]), constantActions(plain[lang][name]); n != 0 || m == 0 {
+					t.Errorf("constant actions: %d folded, %d plain; want 0 and some", n, m)
+				}
+			})
+		}
+	}
+}
+
+// constantActions counts the actions of t's templates that print an
+// escaped constant.
+func constantActions(t pageTemplate) int {
+	n := 0
+	var list func(l *parse.ListNode)
+	list = func(l *parse.ListNode) {
+		if l == nil {
+			return
+		}
+		for _, node := range l.Nodes {
+			switch node := node.(type) {
+			case *parse.ActionNode:
+				if _, ok := escapedConstant(node.Pipe); ok {
+					n++
+				}
+			case *parse.IfNode:
+				list(node.List)
+				list(node.ElseList)
+			case *parse.RangeNode:
+				list(node.List)
+				list(node.ElseList)
+			case *parse.WithNode:
+				list(node.List)
+				list(node.ElseList)
+			}
+		}
+	}
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			list(tt.Tree.Root)
+		}
+	}
+	return n
+}
