@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -199,4 +200,69 @@ func trimZ(s string) string {
 		return s[:len(s)-1]
 	}
 	return s
+}
+
+// TestTypedNumberSearch: a search for a ticket number lists that ticket and
+// every ticket whose text the number matches, the typed one first, whether
+// the number matches only its ticket (which skips ranking the text
+// matches), text as well, or text alone; each page is what the ranked
+// search gives (SkipCount takes that path).
+func TestTypedNumberSearch(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(subject, body string) *Ticket {
+		t.Helper()
+		tk := &Ticket{Subject: subject, RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+		if err := s.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexNewTicket(ctx, tk, []string{body}); err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	alone := add("Skärmen flimrar", "Den blinkar.")
+	cited := add("Tangentbordet", "Hej, skärmen är svart.")
+	citing := add("Samma fel", fmt.Sprintf("Som i ärende %d är skärmen svart.", cited.Number))
+	textOnly := add("Beställning", "Order 777123 har inte kommit.")
+	for _, tc := range []struct {
+		name string
+		q    string
+		want []uint
+	}{
+		{"the number's ticket alone", fmt.Sprintf("#%d", alone.Number), []uint{alone.ID}},
+		{"the number's ticket alone, without #", fmt.Sprint(alone.Number), []uint{alone.ID}},
+		{"the number's ticket and a text citing it", fmt.Sprintf("#%d", cited.Number), []uint{cited.ID, citing.ID}},
+		{"a number only text holds", "777123", []uint{textOnly.ID}},
+		{"a number nothing holds", "#999999", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.TicketPage(ctx, TicketFilter{Q: tc.q, CountCap: 10_000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ranked, err := s.TicketPage(ctx, TicketFilter{Q: tc.q, SkipCount: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []uint
+			for i, it := range p.Items {
+				got = append(got, it.ID)
+				if it.Snippet != ranked.Items[i].Snippet || !reflect.DeepEqual(it.Ticket, ranked.Items[i].Ticket) {
+					t.Errorf("item %d: %+v, ranked search %+v", i, it, ranked.Items[i])
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) || p.Total != int64(len(tc.want)) || len(ranked.Items) != len(tc.want) {
+				t.Errorf("ids %v (total %d, ranked search %d items), want %v", got, p.Total, len(ranked.Items), tc.want)
+			}
+			second, err := s.TicketPage(ctx, TicketFilter{Q: tc.q, Offset: 50})
+			if err != nil || len(second.Items) != 0 {
+				t.Errorf("second page: %d items, %v", len(second.Items), err)
+			}
+		})
+	}
 }

@@ -177,9 +177,17 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 	// query by primary key (joining them into the first query lets SQLite
 	// pick a worse plan; three preloads cost twice as much CPU).
 	var ids []uint
-	err = q.Select("tickets.id").Order(orderBy(&f)).Limit(limit).Offset(max(f.Offset, 0)).Pluck("tickets.id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("list tickets: %w", err)
+	if id, only, err := s.onlyTypedTicket(ctx, &f, page); err != nil {
+		return nil, err
+	} else if only {
+		if f.Offset <= 0 {
+			ids = []uint{id}
+		}
+	} else {
+		err = q.Select("tickets.id").Order(orderBy(&f)).Limit(limit).Offset(max(f.Offset, 0)).Pluck("tickets.id", &ids).Error
+		if err != nil {
+			return nil, fmt.Errorf("list tickets: %w", err)
+		}
 	}
 	rows, err := s.ticketsWithParties(ctx, ids)
 	if err != nil {
@@ -195,6 +203,31 @@ func (s *Store) TicketPage(ctx context.Context, f TicketFilter) (*TicketPage, er
 		}
 	}
 	return page, nil
+}
+
+// onlyTypedTicket reports whether a search for a ticket number matches that
+// ticket alone, and its id: f is the search and nothing else, its count
+// (page.Total: the text matches and the typed ticket) is one, and a ticket
+// has the number. The page is then that ticket, without ranking the text
+// matches of the number (a prefix query over the full-text index), which
+// cost a quarter of the page. A number that some text also matches counts
+// more than one and lists as any search does.
+func (s *Store) onlyTypedTicket(ctx context.Context, f *TicketFilter, page *TicketPage) (uint, bool, error) {
+	if !f.searchOnly() || f.SkipCount || page.TotalCapped || page.Total != 1 {
+		return 0, false, nil
+	}
+	number, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(f.Q), "#"), 10, 64)
+	if err != nil {
+		return 0, false, nil
+	}
+	var ids []uint
+	if err := s.r.WithContext(byKey(ctx)).Model(&Ticket{}).Where("number = ?", number).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return 0, false, fmt.Errorf("find ticket #%d: %w", number, err)
+	}
+	if len(ids) == 0 {
+		return 0, false, nil // the one match is a text match
+	}
+	return ids[0], true, nil
 }
 
 // listColumns are what ticketsWithParties reads: every column of the
