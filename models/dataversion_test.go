@@ -113,3 +113,32 @@ func TestVersionedReloadsAfterWrite(t *testing.T) {
 		t.Fatalf("after a write: n=%d loads=%d, want 1 and a second load", n, loads)
 	}
 }
+
+// TestDataVersionAfterAFailure: when the version query fails (here its
+// prepared statement is gone), the next call reads on a new connection,
+// whose versions never equal the old connection's.
+func TestDataVersionAfterAFailure(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	before, err := s.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.version.mu.Lock()
+	_ = s.version.stmt.Close()
+	s.version.mu.Unlock()
+	if _, err := s.DataVersion(ctx); err == nil {
+		t.Fatal("a closed version statement answered")
+	}
+	after, err := s.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after == before {
+		t.Errorf("version %d on the new connection equals the old one's", after)
+	}
+	again, err := s.DataVersion(ctx)
+	if err != nil || again != after {
+		t.Errorf("version without a write: %d, %v; want %d", again, err, after)
+	}
+}
