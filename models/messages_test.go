@@ -1,0 +1,89 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestMessagesMatchGORM compares the hand-scanned conversation with GORM's
+// reading of the same rows (Preload of the attachments), field by field: a
+// message with every field, one with attachments, one whose optional
+// columns hold NULL, two at the same time (ordered by id), and a ticket
+// without messages.
+func TestMessagesMatchGORM(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "x"}
+	if err := s.w.Create(bo).Error; err != nil {
+		t.Fatal(err)
+	}
+	tk := &Ticket{Subject: "Skärmen", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	empty := &Ticket{Subject: "Tomt", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
+	for _, x := range []*Ticket{tk, empty} {
+		if err := s.CreateTicket(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := s.PutBlob(ctx, []byte("bild"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 3, 1, 9, 0, 0, 123456789, time.UTC)
+	full := &Message{TicketID: tk.ID, Direction: "in", Kind: "email", FromName: "Eva Ek", FromEmail: "eva@corp.test",
+		To: "it@desk.test", Cc: "x@corp.test", Subject: "Skärmen", Text: "Hej!\nDen är svart.", HTML: "<p>Hej!</p>",
+		MessageID: "<a@corp.test>", InReplyTo: "<b@corp.test>", References: "<c@corp.test> <b@corp.test>", AutoClass: "personal",
+		CreatedAt: at}
+	withFiles := &Message{TicketID: tk.ID, Direction: "in", Kind: "email", Text: "Bilder", CreatedAt: at.Add(time.Hour),
+		Attachments: []Attachment{
+			{BlobSHA256: sum, Filename: "bild.jpg", ContentType: "image/jpeg", Size: 4, ContentID: "<img1>", Inline: true, CreatedAt: at},
+			{BlobSHA256: sum, Filename: "kvitto.pdf", ContentType: "application/pdf", Size: 4},
+		}}
+	reply := &Message{TicketID: tk.ID, Direction: "out", Kind: "email", Text: "Vi tittar.", AgentID: &bo.ID, CreatedAt: at.Add(2 * time.Hour)}
+	sameTime := &Message{TicketID: tk.ID, Direction: "out", Kind: KindNote, Text: "Anteckning", AgentID: &bo.ID, CreatedAt: at.Add(2 * time.Hour)}
+	nulls := &Message{TicketID: tk.ID, Direction: "in", Kind: "email", Text: "Importerad", CreatedAt: at.Add(3 * time.Hour)}
+	for _, m := range []*Message{sameTime, full, withFiles, reply, nulls} { // not in time order
+		if err := s.AddMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.w.Exec(`UPDATE messages SET from_name = NULL, from_email = NULL, "to" = NULL, cc = NULL, subject = NULL, html = NULL,
+		message_id = NULL, in_reply_to = NULL, "references" = NULL, auto_class = NULL WHERE id = ?`, nulls.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.w.Exec("UPDATE attachments SET filename = NULL, content_type = NULL, size = NULL, content_id = NULL, inline = NULL WHERE id = ?",
+		withFiles.Attachments[1].ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*Ticket{tk, empty} {
+		t.Run(x.Subject, func(t *testing.T) {
+			got, err := s.Messages(ctx, x.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []Message
+			if err := s.r.Preload("Attachments").Where("ticket_id = ?", x.ID).Order("created_at, id").Find(&want).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) || (got == nil) != (want == nil) {
+				t.Fatalf("%d messages (nil %v), want %d (nil %v)", len(got), got == nil, len(want), want == nil)
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("message %d:\n got %+v\nwant %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+	got, err := s.Messages(ctx, tk.ID)
+	if err != nil || len(got) != 5 || got[0].ID != full.ID || got[2].ID != sameTime.ID || got[3].ID != reply.ID ||
+		len(got[1].Attachments) != 2 || got[1].Attachments[0].Filename != "bild.jpg" || !got[1].Attachments[0].Inline {
+		t.Errorf("conversation: %+v, %v", got, err)
+	}
+}
