@@ -52,6 +52,9 @@ func renderedPages(t *testing.T) map[string]string {
 				AdminNav:  h.adminNavItems(lang, "admin_agents"),
 				Shortcuts: h.shortcutHTML[lang], Live: "1.1", LiveInterval: 10000,
 				LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}}}
+			if p.NavHTML, err = h.renderNav(lang, tmpl, &p); err != nil {
+				t.Fatal(err)
+			}
 			var buf bytes.Buffer
 			if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
 				t.Fatalf("render %s/%s: %v", lang, name, err)

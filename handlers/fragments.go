@@ -107,6 +107,61 @@ func (h *handler) optionsHTML(opts []option) (template.HTML, error) {
 	return html, nil
 }
 
+// navData is what the "nav" template shows: a page's site navigation.
+type navData struct {
+	Nav, AdminNav []navItem
+	Portal        bool
+	// ReportsCurrent marks the reports link as the current page.
+	ReportsCurrent bool
+}
+
+// renderNav renders the site navigation of p with the "nav" template of
+// lang's page t, or returns the HTML rendered for an equal navigation
+// before: it is the same on every page of a section, and its links were a
+// third of the layout's actions.
+func (h *handler) renderNav(lang string, t pageTemplate, p *page) (template.HTML, error) {
+	d := navData{Nav: p.Nav, AdminNav: p.AdminNav, Portal: p.Portal, ReportsCurrent: strings.HasPrefix(p.Path, "/reports")}
+	var k strings.Builder
+	k.WriteString(lang)
+	if d.Portal {
+		k.WriteString("\x00portal")
+	}
+	if d.ReportsCurrent {
+		k.WriteString("\x00reports")
+	}
+	for _, items := range [][]navItem{d.Nav, d.AdminNav} {
+		k.WriteByte(2)
+		for _, it := range items {
+			k.WriteString(it.URL)
+			k.WriteByte(0)
+			k.WriteString(it.Label)
+			if it.Current {
+				k.WriteString("\x00c")
+			}
+			k.WriteByte(1)
+		}
+	}
+	key := k.String()
+	h.navHTML.mu.RLock()
+	html, ok := h.navHTML.m[key]
+	h.navHTML.mu.RUnlock()
+	if ok {
+		return html, nil
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "nav", d); err != nil {
+		return "", fmt.Errorf("render navigation: %w", err)
+	}
+	html = template.HTML(buf.String()) // #nosec G203 -- rendered by html/template
+	h.navHTML.mu.Lock()
+	if h.navHTML.m == nil || len(h.navHTML.m) >= optionCacheSize {
+		h.navHTML.m = make(map[string]template.HTML, 64)
+	}
+	h.navHTML.m[key] = html
+	h.navHTML.mu.Unlock()
+	return html, nil
+}
+
 // formatDate shows t in the desk's zone, as the templates' date function.
 func (h *handler) formatDate(t time.Time) string {
 	if t.IsZero() {

@@ -284,6 +284,9 @@ type page struct {
 	// Shortcuts are the keyboard shortcuts of the ? overlay (agents only),
 	// the "shortcut-list" rendered once per language at start.
 	Shortcuts template.HTML
+	// NavHTML is the site navigation (Nav, AdminNav), rendered by render
+	// (navHTML).
+	NavHTML template.HTML
 	// Live is the change token of a page that refreshes itself when tickets
 	// change ("" = it does not), LiveInterval how often it asks, in ms.
 	Live         string
@@ -320,6 +323,11 @@ func (h *handler) render(c echo.Context, status int, name, navKey, titleKey stri
 	if p.Agent != nil && livePages[name] {
 		p.Live, p.LiveInterval = h.liveToken(c), h.livePollMillis()
 	}
+	nav, err := h.renderNav(lang, t, &p)
+	if err != nil {
+		return err
+	}
+	p.NavHTML = nav
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooledPage {

@@ -112,6 +112,10 @@ func TestTemplatesRender(t *testing.T) {
 					Flash: []flashMsg{{Kind: "ok", Text: "Sparat"}}, Data: data,
 					Nav:       []navItem{{URL: "/tickets", Label: "Ärenden", Current: true}},
 					LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}}}
+				var err error
+				if p.NavHTML, err = h.renderNav(lang, tmpl, &p); err != nil {
+					t.Fatal(err)
+				}
 				var buf bytes.Buffer
 				if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
 					t.Fatalf("render: %v", err)
@@ -260,6 +264,10 @@ func TestFoldedTemplatesRenderTheSame(t *testing.T) {
 					AdminNav:  []navItem{{URL: "/admin/agents", Label: "Agenter"}},
 					Shortcuts: "<dl></dl>",
 					LangLinks: []langLink{{URL: "/lang/en?next=%2Fx", Code: "en", Label: "English"}, {Code: "sv", Label: "Svenska", Current: true}}}
+				var err error
+				if p.NavHTML, err = (&handler{}).renderNav(lang, plain[lang][name], &p); err != nil {
+					t.Fatal(err)
+				}
 				var want, got bytes.Buffer
 				if err := plain[lang][name].ExecuteTemplate(&want, "layout", p); err != nil {
 					t.Fatal(err)
@@ -311,4 +319,62 @@ func constantActions(t pageTemplate) int {
 		}
 	}
 	return n
+}
+
+// TestNavHTML: the site navigation, rendered apart and reused, marks the
+// current page and follows every change of its items.
+func TestNavHTML(t *testing.T) {
+	en := newEnv(t)
+	h := &handler{Deps: Deps{Catalog: en.cat}, loc: time.UTC}
+	var err error
+	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := h.tmpl["sv"]["tickets"]
+	nav := func(p page) string {
+		t.Helper()
+		html, err := h.renderNav("sv", tmpl, &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(html)
+	}
+	items := func(current string) []navItem {
+		return []navItem{{URL: "/tickets", Label: "Ärenden", Current: current == "tickets"}, {URL: "/assets", Label: "Enheter", Current: current == "assets"}}
+	}
+	for _, tc := range []struct {
+		name      string
+		p         page
+		has, lack []string
+	}{
+		{"tickets", page{Path: "/tickets?view=mine", Nav: items("tickets")},
+			[]string{`<a href="/tickets" aria-current="page">Ärenden</a>`, `<a href="/assets">Enheter</a>`, `<a href="/reports">`},
+			[]string{`nav-admin`}},
+		{"assets, again", page{Path: "/assets", Nav: items("assets")},
+			[]string{`<a href="/tickets">Ärenden</a>`, `<a href="/assets" aria-current="page">Enheter</a>`}, nil},
+		{"reports", page{Path: "/reports/summary", Nav: items("")},
+			[]string{`<a href="/reports" aria-current="page">`}, []string{`aria-current="page">Ärenden`}},
+		{"admin", page{Path: "/admin/agents", Nav: items(""), AdminNav: []navItem{{URL: "/admin/agents", Label: "Agenter", Current: true}}},
+			[]string{`nav-admin`, `<a href="/admin/agents" aria-current="page">Agenter</a>`}, nil},
+		{"portal", page{Path: "/portal", Portal: true, Nav: []navItem{{URL: "/portal", Label: "Portal", Current: true}}},
+			[]string{`<a href="/portal" aria-current="page">Portal</a>`}, []string{`/reports`}},
+		{"nobody", page{Path: "/login"}, nil, []string{`<nav`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := nav(tc.p)
+			for _, s := range tc.has {
+				if !strings.Contains(got, s) {
+					t.Errorf("navigation lacks %s:\n%s", s, got)
+				}
+			}
+			for _, s := range tc.lack {
+				if strings.Contains(got, s) {
+					t.Errorf("navigation has %s:\n%s", s, got)
+				}
+			}
+		})
+	}
+	if a, b := nav(page{Path: "/tickets", Nav: items("tickets")}), nav(page{Path: "/tickets", Nav: items("tickets")}); a != b {
+		t.Errorf("the same navigation rendered twice differs:\n%s\n%s", a, b)
+	}
 }
