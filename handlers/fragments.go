@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -141,24 +142,51 @@ func (h *handler) renderNav(lang string, t pageTemplate, p *page) (template.HTML
 			k.WriteByte(1)
 		}
 	}
-	key := k.String()
-	h.navHTML.mu.RLock()
-	html, ok := h.navHTML.m[key]
-	h.navHTML.mu.RUnlock()
+	return h.fragment(t, "nav", k.String(), d)
+}
+
+// renderTabs renders tabs with the "tabs" template of lang's page t, or
+// returns the HTML rendered for equal tabs before (the list's eight tabs
+// were forty actions of its page).
+func (h *handler) renderTabs(lang string, t pageTemplate, tabs []tab) (template.HTML, error) {
+	var k strings.Builder
+	k.WriteString(lang)
+	for _, tb := range tabs {
+		k.WriteByte(1)
+		k.WriteString(tb.URL)
+		k.WriteByte(0)
+		k.WriteString(tb.Label)
+		k.WriteByte(0)
+		k.WriteString(strconv.FormatInt(tb.Count, 10))
+		if tb.Current {
+			k.WriteString("\x00c")
+		}
+	}
+	return h.fragment(t, "tabs", k.String(), tabs)
+}
+
+// fragment executes template name of t with data, or returns the HTML it
+// gave before for the same key: key must name everything of data the
+// template shows, and the language.
+func (h *handler) fragment(t pageTemplate, name, key string, data any) (template.HTML, error) {
+	key = name + "\x00" + key
+	h.fragments.mu.RLock()
+	html, ok := h.fragments.m[key]
+	h.fragments.mu.RUnlock()
 	if ok {
 		return html, nil
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "nav", d); err != nil {
-		return "", fmt.Errorf("render navigation: %w", err)
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	html = template.HTML(buf.String()) // #nosec G203 -- rendered by html/template
-	h.navHTML.mu.Lock()
-	if h.navHTML.m == nil || len(h.navHTML.m) >= optionCacheSize {
-		h.navHTML.m = make(map[string]template.HTML, 64)
+	h.fragments.mu.Lock()
+	if h.fragments.m == nil || len(h.fragments.m) >= optionCacheSize {
+		h.fragments.m = make(map[string]template.HTML, 64)
 	}
-	h.navHTML.m[key] = html
-	h.navHTML.mu.Unlock()
+	h.fragments.m[key] = html
+	h.fragments.mu.Unlock()
 	return html, nil
 }
 

@@ -100,7 +100,7 @@ type handler struct {
 	urlKey        []byte      // Deps.URLSigningKey or a random one
 	rows          rowCache    // rendered rows of the ticket list (fragments.go)
 	optionHTML    optionCache // rendered <option> lists (fragments.go)
-	navHTML       optionCache // rendered site navigations (fragments.go)
+	fragments     optionCache // rendered navigations and tabs (fragments.go)
 	// shortcutHTML is the ? overlay of every agent page, per language.
 	shortcutHTML map[string]template.HTML
 	admission    *admission // requests worked on at once (admission.go)

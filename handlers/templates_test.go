@@ -377,4 +377,42 @@ func TestNavHTML(t *testing.T) {
 	if a, b := nav(page{Path: "/tickets", Nav: items("tickets")}), nav(page{Path: "/tickets", Nav: items("tickets")}); a != b {
 		t.Errorf("the same navigation rendered twice differs:\n%s\n%s", a, b)
 	}
+	p := page{Path: "/tickets", Nav: items("tickets")}
+	english, err := h.renderNav("en", h.tmpl["en"]["tickets"], &p)
+	if err != nil || !strings.Contains(string(english), `aria-label="Main menu"`) || !strings.Contains(string(english), `>Reports</a>`) {
+		t.Errorf("English navigation after the Swedish one: %s (%v)", english, err)
+	}
+}
+
+// TestRenderTabs: tabs rendered apart show each view's link, label and
+// count and mark the current one; a changed count is new HTML, never the
+// kept one.
+func TestRenderTabs(t *testing.T) {
+	en := newEnv(t)
+	h := &handler{Deps: Deps{Catalog: en.cat}, loc: time.UTC}
+	var err error
+	if h.tmpl, err = parseTemplates(en.cat, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	render := func(lang string, tabs []tab) string {
+		t.Helper()
+		html, err := h.renderTabs(lang, h.tmpl[lang]["tickets"], tabs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(html)
+	}
+	tabs := []tab{{URL: "/tickets?sort=number", Label: "Alla", Count: 7, Current: true}, {URL: "/tickets?view=mine&sort=number", Label: "Mina <b>", Count: 2},
+		{URL: "/tickets?view=x", Label: "Utan antal", Count: -1}}
+	got := render("sv", tabs)
+	for _, want := range []string{`aria-label="Filter"`, `<a href="/tickets?sort=number" aria-current="page">Alla <span class="count">7</span></a>`,
+		`<a href="/tickets?view=mine&amp;sort=number">Mina &lt;b&gt; <span class="count">2</span></a>`, `<a href="/tickets?view=x">Utan antal</a>`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("tabs lack %s:\n%s", want, got)
+		}
+	}
+	tabs[1].Count = 3
+	if again := render("sv", tabs); !strings.Contains(again, `Mina &lt;b&gt; <span class="count">3</span>`) {
+		t.Errorf("a changed count kept the old tabs:\n%s", again)
+	}
 }

@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -30,7 +31,7 @@ var listParams = []string{"view", "status", "category", "priority", "assignee", 
 
 // ticketListData is the ticket list page.
 type ticketListData struct {
-	Tabs      []tab
+	Tabs      template.HTML // the views, rendered (renderTabs)
 	View      string
 	Status    string
 	Q, Serial string
@@ -187,9 +188,17 @@ func (h *handler) ticketList(c echo.Context) error {
 			keep.Set(k, v)
 		}
 	}
+	tabs := make([]tab, 0, len(desk.Views))
 	for _, v := range desk.Views {
-		d.Tabs = append(d.Tabs, tab{URL: withQuery("/tickets", keep, "view", viewParam(v)), Label: h.label(lang, "view.", v),
+		tabs = append(tabs, tab{URL: withQuery("/tickets", keep, "view", viewParam(v)), Label: h.label(lang, "view.", v),
 			Count: counts[v], Current: res.View == v})
+	}
+	t, ok := h.tmpl[lang]["tickets"]
+	if !ok {
+		return fmt.Errorf("no page template %q", "tickets")
+	}
+	if d.Tabs, err = h.renderTabs(lang, t, tabs); err != nil {
+		return err
 	}
 	for _, sv := range saved {
 		d.Saved = append(d.Saved, savedViewItem{Name: sv.Name, URL: "/tickets?" + sv.Query,

@@ -17,7 +17,11 @@ import (
 // search with a snippet, saved views and every filter filled.
 func sampleTicketList(tabs []tab, row ticketRow, pg pager) ticketListData {
 	one := template.HTML(`<option value="x" selected>X</option>`) // TestOptionsHTML renders lists
-	return ticketListData{Tabs: tabs, View: "mine", Status: "new", Q: "skärm", Serial: "pf-2abc12", From: "2025-01-01", To: "2025-02-01",
+	nav := `<nav class="tabs" aria-label="Filter"><ul>`           // TestRenderTabs renders tabs
+	for _, tb := range tabs {
+		nav += `<li><a href="` + template.HTMLEscapeString(tb.URL) + `">` + template.HTMLEscapeString(tb.Label) + `</a></li>`
+	}
+	return ticketListData{Tabs: template.HTML(nav + `</ul></nav>`), View: "mine", Status: "new", Q: "skärm", Serial: "pf-2abc12", From: "2025-01-01", To: "2025-02-01",
 		Categories: one, Statuses: one, Priorities: one, Assignees: one, Vendors: one, Departments: one, Warranties: one, Sorts: one, Dirs: one,
 		MoreFilters: true, TotalCapped: true,
 		Rows:  `<tr><td>` + template.HTML(template.HTMLEscapeString(row.Subject)) + `</td></tr>`, // TestTicketRowHTML renders rows
