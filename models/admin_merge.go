@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -41,18 +42,32 @@ func (s *Store) RecordMerge(ctx context.Context, from, into uint, actor string, 
 // MergedInto returns the ticket id that ticket id was merged into, or
 // ErrNotFound when it was not merged.
 func (s *Store) MergedInto(ctx context.Context, id uint) (uint, error) {
-	var m TicketMerge
-	if err := s.r.WithContext(ctx).First(&m, "from_id = ?", id).Error; err != nil {
-		return 0, notFound(err)
+	var into uint
+	if err := s.readRow(ctx, "SELECT into_id FROM ticket_merges WHERE from_id = ?", id).Scan(&into); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, ErrNotFound
+		}
+		return 0, fmt.Errorf("merge of ticket %d: %w", id, err)
 	}
-	return m.IntoID, nil
+	return into, nil
 }
 
 // MergedFrom lists the ids of the tickets merged into ticket id.
 func (s *Store) MergedFrom(ctx context.Context, id uint) ([]uint, error) {
-	var out []uint
-	err := s.r.WithContext(ctx).Model(&TicketMerge{}).Where("into_id = ?", id).Order("from_id").Pluck("from_id", &out).Error
-	return out, err
+	rows, err := s.readRows(ctx, "SELECT from_id FROM ticket_merges WHERE into_id = ? ORDER BY from_id", id)
+	if err != nil {
+		return nil, fmt.Errorf("tickets merged into %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []uint{}
+	for rows.Next() {
+		var from uint
+		if err := rows.Scan(&from); err != nil {
+			return nil, fmt.Errorf("tickets merged into %d: %w", id, err)
+		}
+		out = append(out, from)
+	}
+	return out, rows.Err()
 }
 
 // MoveTicketContent moves the conversation (messages with their

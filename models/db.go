@@ -35,6 +35,7 @@ type Store struct {
 	version    *versionWatch    // DataVersion; nil on the Store of a transaction
 	counts     *countCache      // the ticket list's counts (views.go)
 	ckpt       *walCheckpointer // nil on a transaction's Store
+	reads      *readStmts       // readRows; nil on a transaction's Store
 }
 
 // Database drivers, as the config's database.driver and gorm's
@@ -113,7 +114,7 @@ func readerConfig() *gorm.Config {
 }
 
 func newStore(w, r *gorm.DB, opt Options) *Store {
-	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText, counts: &countCache{}}
+	s := &Store{w: w, r: r, log: opt.Logger, searchText: opt.SearchText, counts: &countCache{}, reads: newReadStmts(r, !isSQLite(r))}
 	if s.searchText == nil {
 		s.searchText = func(text string) string { return text }
 	}
@@ -254,6 +255,9 @@ func (s *Store) checkFTS5(ctx context.Context) error {
 // Close closes the connection pools.
 func (s *Store) Close() error {
 	s.ckpt.close()
+	if s.reads != nil {
+		s.reads.close()
+	}
 	var errs []error
 	for i, g := range []*gorm.DB{s.w, s.r} {
 		if g == nil || i == 1 && s.r == s.w {

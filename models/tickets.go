@@ -64,13 +64,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
 func (s *Store) TicketByNumber(ctx context.Context, number int64) (*Ticket, error) {
 	// One join, scanned by hand: GORM's reflection over its 60 columns cost
 	// a fifth of the ticket page's CPU.
-	row := s.r.WithContext(byKey(ctx)).Raw("SELECT "+ticketPartiesColumns+` FROM tickets t
-		JOIN requesters r ON r.id = t.requester_id
-		LEFT JOIN assets d ON d.id = t.asset_id
-		LEFT JOIN vendors v ON v.id = d.vendor_id
-		LEFT JOIN agents a ON a.id = t.assignee_id
-		WHERE t.number = ?`, number).Row()
-	t, err := scanTicketWithParties(row)
+	t, err := scanTicketWithParties(s.readRow(byKey(ctx), ticketByNumberSQL, number))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -79,6 +73,14 @@ func (s *Store) TicketByNumber(ctx context.Context, number int64) (*Ticket, erro
 	}
 	return t, nil
 }
+
+// ticketByNumberSQL selects a ticket by number with its parties.
+const ticketByNumberSQL = "SELECT " + ticketPartiesColumns + ` FROM tickets t
+	JOIN requesters r ON r.id = t.requester_id
+	LEFT JOIN assets d ON d.id = t.asset_id
+	LEFT JOIN vendors v ON v.id = d.vendor_id
+	LEFT JOIN agents a ON a.id = t.assignee_id
+	WHERE t.number = ?`
 
 // ticketPartiesColumns are the columns scanTicketWithParties reads: every
 // column of the ticket, its requester, device, the device's reseller and
@@ -227,9 +229,7 @@ func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 // preload query were a sixth of the ticket page's CPU.
 func (s *Store) Messages(ctx context.Context, ticketID uint) ([]Message, error) {
 	// One conversation, read by its index: not cancellable (byKey).
-	db := s.r.WithContext(byKey(ctx))
-	rows, err := db.Raw("SELECT "+messageReadColumns+`, EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)
-		FROM messages m WHERE m.ticket_id = ? ORDER BY m.created_at, m.id`, ticketID).Rows()
+	rows, err := s.readRows(byKey(ctx), messagesSQL, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
 	}
@@ -278,9 +278,12 @@ func (s *Store) Messages(ctx context.Context, ticketID uint) ([]Message, error) 
 	return out, nil
 }
 
-// messageReadColumns are the columns of a Message (m), as Messages scans them.
-const messageReadColumns = `m.id, m.ticket_id, m.direction, m.kind, m.from_name, m.from_email, m."to", m.cc, m.subject, m.text, m.html,
-	m.message_id, m.in_reply_to, m."references", m.auto_class, m.agent_id, m.outbox_id, m.intake_record_id, m.created_at`
+// messagesSQL selects a ticket's messages, as Messages scans them, and
+// whether each has attachments.
+const messagesSQL = `SELECT m.id, m.ticket_id, m.direction, m.kind, m.from_name, m.from_email, m."to", m.cc, m.subject, m.text,
+	m.html, m.message_id, m.in_reply_to, m."references", m.auto_class, m.agent_id, m.outbox_id, m.intake_record_id, m.created_at,
+	EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)
+	FROM messages m WHERE m.ticket_id = ? ORDER BY m.created_at, m.id`
 
 // attachmentsOf loads the attachments of the messages ids, by id.
 func (s *Store) attachmentsOf(ctx context.Context, ids []uint) ([]Attachment, error) {

@@ -220,14 +220,14 @@ func (s *Store) onlyTypedTicket(ctx context.Context, f *TicketFilter, page *Tick
 	if err != nil {
 		return 0, false, nil
 	}
-	var ids []uint
-	if err := s.r.WithContext(byKey(ctx)).Model(&Ticket{}).Where("number = ?", number).Limit(1).Pluck("id", &ids).Error; err != nil {
+	var id uint
+	err = s.readRow(byKey(ctx), "SELECT id FROM tickets WHERE number = ?", number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil // the one match is a text match
+	} else if err != nil {
 		return 0, false, fmt.Errorf("find ticket #%d: %w", number, err)
 	}
-	if len(ids) == 0 {
-		return 0, false, nil // the one match is a text match
-	}
-	return ids[0], true, nil
+	return id, true, nil
 }
 
 // listColumns are what ticketsWithParties reads: every column of the

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -35,8 +36,24 @@ func (s *Store) SaveView(ctx context.Context, v *SavedView) error {
 
 // SavedViews lists an agent's saved views by name.
 func (s *Store) SavedViews(ctx context.Context, agentID uint) ([]SavedView, error) {
-	var out []SavedView
-	if err := s.r.WithContext(ctx).Where("agent_id = ?", agentID).Order("name, id").Find(&out).Error; err != nil {
+	rows, err := s.readRows(ctx, "SELECT id, agent_id, name, query, created_at, updated_at FROM saved_views WHERE agent_id = ? ORDER BY name, id", agentID)
+	if err != nil {
+		return nil, fmt.Errorf("list saved views: %w", err)
+	}
+	defer rows.Close()
+	out := []SavedView{}
+	for rows.Next() {
+		var (
+			v                SavedView
+			created, updated sql.NullTime
+		)
+		if err := rows.Scan(&v.ID, &v.AgentID, &v.Name, &v.Query, &created, &updated); err != nil {
+			return nil, fmt.Errorf("list saved views: %w", err)
+		}
+		v.CreatedAt, v.UpdatedAt = created.Time, updated.Time
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list saved views: %w", err)
 	}
 	return out, nil
