@@ -11,6 +11,7 @@ package desk
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,9 +48,11 @@ func CannedInputOf(r *models.CannedReply) CannedInput {
 // CanDeleteCanned reports whether actor may delete canned replies.
 func CanDeleteCanned(actor *models.Agent) bool { return isAdmin(actor) }
 
-// CannedReplies lists every canned reply by title.
+// CannedReplies lists every canned reply by title (cached until the next
+// write: every ticket page offers them).
 func (s *Service) CannedReplies(ctx context.Context) ([]models.CannedReply, error) {
-	return s.store.CannedReplies(ctx)
+	out, err := s.cache.canned.Get(ctx, s.store, s.store.CannedReplies)
+	return slices.Clone(out), err
 }
 
 // CannedReply loads one canned reply; ErrNotFound when there is none.

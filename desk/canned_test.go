@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"slices"
 	"errors"
 	"testing"
 
@@ -92,5 +93,50 @@ func TestRenderCannedReplyInRequesterLanguage(t *testing.T) {
 	check(both.ID, "en", "Hi Anna Svensson! #1001: covered until 2028-05-31.")
 	if _, err := f.desk.RenderCannedReply(ctx, both.ID, 4242); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown ticket: %v", err)
+	}
+}
+
+// TestCannedRepliesFollowWrites: the canned replies are kept between
+// writes, yet a created, edited or deleted reply shows at once; a caller
+// changing its copy changes no one else's.
+func TestCannedRepliesFollowWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	agent, admin := f.agent(models.RoleAgent), f.agent(models.RoleAdmin)
+	titles := func() []string {
+		t.Helper()
+		list, err := f.desk.CannedReplies(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range list {
+			out = append(out, r.Title)
+		}
+		return out
+	}
+	if got := titles(); len(got) != 0 {
+		t.Fatalf("replies before any: %v", got)
+	}
+	r, err := f.desk.CreateCannedReply(ctx, agent, CannedInput{Title: "Lånedator", BodySV: "Hej {{name}}!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := titles(); !slices.Equal(got, []string{"Lånedator"}) {
+		t.Errorf("after creating: %v", got)
+	}
+	list, _ := f.desk.CannedReplies(ctx)
+	list[0].Title = "Ändrad av anroparen"
+	if err := f.desk.UpdateCannedReply(ctx, agent, r.ID, CannedInput{Title: "Garantiinfo", BodySV: "Hej"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles(); !slices.Equal(got, []string{"Garantiinfo"}) {
+		t.Errorf("after editing: %v", got)
+	}
+	if err := f.desk.DeleteCannedReply(ctx, admin, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles(); len(got) != 0 {
+		t.Errorf("after deleting: %v", got)
 	}
 }

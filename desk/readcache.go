@@ -1,7 +1,7 @@
 package desk
 
 // Read caches of the pages every agent loads all day: the agents and
-// resellers of the forms, the signed-in agent of a session, and the live
+// resellers of the forms, the canned replies of every ticket page, the signed-in agent of a session, and the live
 // refresh token. Each is kept until the next committed write
 // (models.Versioned, models.Store.DataVersion), whoever makes it, so none is
 // ever stale after a write. Callers get their own copies.
@@ -20,6 +20,7 @@ type readCache struct {
 	agents   models.Versioned[[]models.Agent]
 	vendors  models.Versioned[[]models.Vendor]
 	changes  models.Versioned[models.TicketChanges]
+	canned   models.Versioned[[]models.CannedReply]
 	sessions sessionCache
 }
 

@@ -478,6 +478,14 @@ func (s *Store) FlagBounced(ctx context.Context, email string, at time.Time) err
 
 // VendorCaseForTicket returns the newest vendor case of a ticket.
 func (s *Store) VendorCaseForTicket(ctx context.Context, ticketID uint) (*VendorCase, error) {
+	// Most tickets have none: asking whether there is one is a fifth of
+	// loading it.
+	var some bool
+	if err := s.readRow(ctx, "SELECT EXISTS (SELECT 1 FROM vendor_cases WHERE ticket_id = ?)", ticketID).Scan(&some); err != nil {
+		return nil, fmt.Errorf("vendor case of ticket %d: %w", ticketID, err)
+	} else if !some {
+		return nil, ErrNotFound
+	}
 	var c VendorCase
 	err := s.r.WithContext(ctx).Preload("Vendor").Where("ticket_id = ?", ticketID).Order("id DESC").First(&c).Error
 	if err != nil {
