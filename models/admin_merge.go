@@ -115,19 +115,24 @@ func (s *Store) UnlinkTickets(ctx context.Context, a, b uint) (removed bool, err
 
 // RelatedTicketIDs lists the tickets linked to ticket id, either way round.
 func (s *Store) RelatedTicketIDs(ctx context.Context, id uint) ([]uint, error) {
-	var links []TicketLink
-	if err := s.r.WithContext(ctx).Where("ticket_id = ? OR related_id = ?", id, id).Find(&links).Error; err != nil {
+	rows, err := s.readRows(ctx, "SELECT ticket_id, related_id FROM ticket_links WHERE ticket_id = ? OR related_id = ?", id, id)
+	if err != nil {
 		return nil, fmt.Errorf("related tickets of %d: %w", id, err)
 	}
-	out := make([]uint, 0, len(links))
-	for _, l := range links {
+	defer rows.Close()
+	out := []uint{}
+	for rows.Next() {
+		var l TicketLink
+		if err := rows.Scan(&l.TicketID, &l.RelatedID); err != nil {
+			return nil, fmt.Errorf("related tickets of %d: %w", id, err)
+		}
 		if l.TicketID == id {
 			out = append(out, l.RelatedID)
 		} else {
 			out = append(out, l.TicketID)
 		}
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // TicketsInOrder loads tickets (with requester and assignee) by id, ordered

@@ -417,9 +417,28 @@ func (s *Store) AddAudit(ctx context.Context, e AuditEvent) error {
 
 // Audit lists the changes of one object, oldest first.
 func (s *Store) Audit(ctx context.Context, object string, id uint) ([]AuditEvent, error) {
-	var out []AuditEvent
-	err := s.r.WithContext(ctx).Where("object = ? AND object_id = ?", object, id).Order("at, id").Find(&out).Error
-	return out, err
+	rows, err := s.readRows(ctx, `SELECT id, actor, object, object_id, field, old, new, at FROM audit_events
+		WHERE object = ? AND object_id = ? ORDER BY at, id`, object, id)
+	if err != nil {
+		return nil, fmt.Errorf("audit of %s %d: %w", object, id, err)
+	}
+	defer rows.Close()
+	out := []AuditEvent{} // as GORM's Find gives: empty, not nil
+	for rows.Next() {
+		var (
+			e                       AuditEvent
+			field, oldText, newText sql.NullString
+		)
+		if err := rows.Scan(&e.ID, &e.Actor, &e.Object, &e.ObjectID, &field, &oldText, &newText, &e.At); err != nil {
+			return nil, fmt.Errorf("audit of %s %d: %w", object, id, err)
+		}
+		e.Field, e.Old, e.New = field.String, oldText.String, newText.String
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit of %s %d: %w", object, id, err)
+	}
+	return out, nil
 }
 
 // UpsertRequester returns the requester with this email, creating it or filling a missing name.
