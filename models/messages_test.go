@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,5 +126,56 @@ func TestAuditMatchesGORM(t *testing.T) {
 		if len(got) != tc.n || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %d:\n got %+v\nwant %+v", tc.object, tc.id, got, want)
 		}
+	}
+}
+
+// TestAssetsAssignedToMatchesGORM compares the hand-scanned devices of a
+// requester with GORM's reading of the same rows (Preload of the
+// reseller): every field set, a device without reseller, NULL texts, a
+// retired device and another requester's left out, the address in any case.
+func TestAssetsAssignedToMatchesGORM(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
+	if err := s.w.Create(v).Error; err != nil {
+		t.Fatal(err)
+	}
+	delivered, ends := time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	for _, a := range []*Asset{
+		{Serial: "PF2ABC12", AssetTag: "IT-1", Model: "ThinkPad T14", Manufacturer: "Lenovo", VendorID: &v.ID, DeliveredOn: &delivered,
+			WarrantyMonths: 36, WarrantyEndsOn: &ends, AssignedTo: "Eva@Corp.test", Department: "Ekonomi", State: AssetInUse},
+		{Serial: "C02XYZ", AssignedTo: "eva@corp.test", State: AssetAtVendor},
+		{Serial: "OLD1", AssignedTo: "eva@corp.test", State: AssetRetired},
+		{Serial: "BOS1", AssignedTo: "bo@corp.test", State: AssetInUse},
+	} {
+		if _, err := s.UpsertAsset(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.w.Exec("UPDATE assets SET asset_tag = NULL, model = NULL, manufacturer = NULL, department = NULL WHERE serial = 'C02XYZ'").Error; err != nil {
+		t.Fatal(err)
+	}
+	later := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, table := range []string{"assets", "vendors"} {
+		if err := s.w.Exec("UPDATE "+table+" SET updated_at = ?", later).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, email := range []string{"EVA@corp.test", "nobody@corp.test"} {
+		got, err := s.AssetsAssignedTo(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []Asset
+		if err := s.r.Preload("Vendor").Where("LOWER(assigned_to) = ? AND state <> ?", strings.ToLower(email), AssetRetired).
+			Order("id").Find(&want).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", email, got, want)
+		}
+	}
+	if got, _ := s.AssetsAssignedTo(ctx, "eva@corp.test"); len(got) != 2 || got[0].Vendor == nil || got[0].Vendor.Name != "Atea" || got[1].Vendor != nil {
+		t.Errorf("devices of eva: %+v", got)
 	}
 }
