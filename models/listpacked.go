@@ -26,7 +26,9 @@ const listSep = "\x1f"
 // value it holds.
 type packedListColumn struct {
 	expr string
-	kind byte // 'i' integer ("" = NULL), 's' text (NULL = ""), 't' datetime ("" = NULL, else "@" and the text)
+	// 'i' integer ("" = NULL), 's' text (NULL = ""), 't' datetime ("" =
+	// NULL, else "@" and the text), 'T' datetime that is never NULL (the text).
+	kind byte
 }
 
 // packedListColumns are listColumns in their order, as unpackTicket reads
@@ -35,7 +37,7 @@ var packedListColumns = []packedListColumn{
 	{"t.id", 'i'}, {"t.number", 'i'}, {"t.subject", 's'}, {"t.requester_id", 'i'}, {"t.status", 's'},
 	{"t.priority", 's'}, {"t.category", 's'}, {"t.fault_matches", 's'}, {"t.language", 's'},
 	{"t.asset_id", 'i'}, {"t.assignee_id", 'i'}, {"t.cc", 's'},
-	{"t.sla_due_at", 't'}, {"t.resolved_at", 't'}, {"t.created_at", 't'}, {"t.updated_at", 't'}, {"t.sla_paused_at", 't'},
+	{"t.sla_due_at", 't'}, {"t.resolved_at", 't'}, {"t.created_at", 'T'}, {"t.updated_at", 'T'}, {"t.sla_paused_at", 't'},
 	{"r.email", 's'}, {"r.name", 's'}, {"r.department", 's'}, {"r.language", 's'},
 	{"a.email", 's'}, {"a.name", 's'}, {"a.role", 's'},
 	{"d.serial", 's'}, {"d.asset_tag", 's'}, {"d.model", 's'}, {"d.manufacturer", 's'}, {"d.vendor_id", 'i'},
@@ -137,15 +139,20 @@ func unpackTicket(p string, t *Ticket) (string, error) {
 		}
 		return &tm
 	}
+	// A NOT NULL datetime: the driver would fail on NULL, and reads an empty
+	// text as the zero time, which is left to it too.
+	reqTime := func(i int) time.Time {
+		tm, ok := parseSQLiteTime(f[i])
+		if !ok {
+			err = errPacked
+		}
+		return tm
+	}
 	t.ID, t.Number, t.Subject, t.RequesterID = uint(integer(0)), int64(integer(1)), f[2], uint(integer(3))
 	t.Status, t.Priority, t.Category, t.FaultMatches, t.Language = f[4], f[5], f[6], f[7], f[8]
 	t.AssetID, t.AssigneeID, t.Cc = optInteger(9), optInteger(10), f[11]
 	t.SLADueAt, t.ResolvedAt = optTime(12), optTime(13)
-	if created, updated := optTime(14), optTime(15); created != nil && updated != nil {
-		t.CreatedAt, t.UpdatedAt = *created, *updated
-	} else {
-		err = errPacked // NOT NULL columns: the driver would fail
-	}
+	t.CreatedAt, t.UpdatedAt = reqTime(14), reqTime(15)
 	t.SLAPausedAt = optTime(16)
 	t.Requester = Requester{ID: t.RequesterID, Email: f[17], Name: f[18], Department: f[19], Language: f[20]}
 	if t.AssigneeID != nil {

@@ -150,6 +150,14 @@ func TestTicketsWithPartiesMatchGORM(t *testing.T) {
 		t.Errorf("packed reading of a numeric time: ok %v, %v; want the driver's", ok, err)
 	}
 	t.Run("a numeric time", func(t *testing.T) { check(t, []uint{everything.ID, nothing.ID}) })
+	// An empty creation time: the driver reads the zero time.
+	if err := s.w.Exec("UPDATE tickets SET created_at = '' WHERE id = ?", nulls.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.packedTicketsWithParties(ctx, []uint{nulls.ID}); err != nil || ok {
+		t.Errorf("packed reading of an empty creation time: ok %v, %v; want the driver's", ok, err)
+	}
+	t.Run("an empty creation time", func(t *testing.T) { check(t, []uint{everything.ID, nulls.ID}) })
 }
 
 // TestParseSQLiteTime: the fast reading of the driver's own format gives
