@@ -2,8 +2,8 @@ package desk
 
 import (
 	"context"
-	"slices"
 	"errors"
+	"slices"
 	"testing"
 
 	"warrantydesk/models"
