@@ -103,7 +103,8 @@ type handler struct {
 	fragments     optionCache // rendered navigations and tabs (fragments.go)
 	// shortcutHTML is the ? overlay of every agent page, per language.
 	shortcutHTML map[string]template.HTML
-	admission    *admission // requests worked on at once (admission.go)
+	badges       map[badgeKey]badge // badgeOf: the badges of every known status, category and priority
+	admission    *admission         // requests worked on at once (admission.go)
 }
 
 // New parses the page templates once and builds the router.
@@ -142,6 +143,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if h.shortcutHTML, err = h.renderShortcuts(); err != nil {
 		return nil, err
 	}
+	h.badges = h.makeBadges()
 	if h.staticVersion, err = hashFS(templates.Static()); err != nil {
 		return nil, fmt.Errorf("hash static files: %w", err)
 	}

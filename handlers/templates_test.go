@@ -416,3 +416,38 @@ func TestRenderTabs(t *testing.T) {
 		t.Errorf("a changed count kept the old tabs:\n%s", again)
 	}
 }
+
+// TestBadgeOf: the badges kept for the known statuses, categories and
+// priorities are those the catalog gives, in each language; an unknown
+// value is labelled by itself; a handler without kept badges gives the same.
+func TestBadgeOf(t *testing.T) {
+	en := newEnv(t)
+	plain := &handler{Deps: Deps{Catalog: en.cat}}
+	kept := &handler{Deps: Deps{Catalog: en.cat}}
+	kept.badges = kept.makeBadges()
+	if len(kept.badges) != len(templates.Languages)*(len(models.Statuses)+len(models.Categories)+len(models.Priorities)) {
+		t.Errorf("%d badges kept", len(kept.badges))
+	}
+	for _, lang := range templates.Languages {
+		for kind, values := range badgeKinds {
+			for _, v := range append(slices.Clone(values), "okänd") {
+				want := badge{Class: kind + "-" + v, Text: en.cat.T(lang, kind+"."+v)}
+				if v == "okänd" {
+					want.Text = v
+				}
+				if got := kept.badgeOf(lang, kind, v); got != want {
+					t.Errorf("%s %s %s: %+v, want %+v", lang, kind, v, got, want)
+				}
+				if got := plain.badgeOf(lang, kind, v); got != want {
+					t.Errorf("%s %s %s without kept badges: %+v, want %+v", lang, kind, v, got, want)
+				}
+				if got := kept.label(lang, kind+".", v); got != want.Text {
+					t.Errorf("label %s %s %s: %q, want %q", lang, kind, v, got, want.Text)
+				}
+			}
+		}
+	}
+	if got := kept.badgeOf("en", "status", models.StatusOpen); got.Text == kept.badgeOf("sv", "status", models.StatusOpen).Text {
+		t.Errorf("English status label is the Swedish one: %q", got.Text)
+	}
+}

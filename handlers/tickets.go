@@ -33,9 +33,9 @@ func (h *handler) ticketRow(lang string, t *models.Ticket) ticketRow {
 	r := ticketRow{
 		Number: t.Number, URL: ticketURL(t.Number), Subject: t.Subject,
 		Requester: t.Requester.Name, RequesterMail: t.Requester.Email,
-		Status:   badge{Class: "status-" + t.Status, Text: h.label(lang, "status.", t.Status)},
-		Category: badge{Class: "category-" + t.Category, Text: h.label(lang, "category.", t.Category)},
-		Priority: badge{Class: "priority-" + t.Priority, Text: h.label(lang, "priority.", t.Priority)},
+		Status:   h.badgeOf(lang, "status", t.Status),
+		Category: h.badgeOf(lang, "category", t.Category),
+		Priority: h.badgeOf(lang, "priority", t.Priority),
 		Updated:  t.UpdatedAt,
 	}
 	if r.Requester == "" {

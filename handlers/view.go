@@ -13,6 +13,7 @@ import (
 	"warrantydesk/desk"
 	"warrantydesk/mailin"
 	"warrantydesk/models"
+	"warrantydesk/templates"
 )
 
 // pageSize is how many rows a list page shows.
@@ -48,10 +49,53 @@ func (h *handler) label(lang, prefix, value string) string {
 	if value == "" {
 		return ""
 	}
+	if b, ok := h.badges[badgeKey{lang, strings.TrimSuffix(prefix, "."), value}]; ok {
+		return b.Text
+	}
+	return h.catalogLabel(lang, prefix, value)
+}
+
+// catalogLabel is label without the kept badges.
+func (h *handler) catalogLabel(lang, prefix, value string) string {
+	if value == "" {
+		return ""
+	}
 	if t := h.Catalog.T(lang, prefix+value); t != prefix+value {
 		return t
 	}
 	return value
+}
+
+// badgeKey names a badge of badgeOf: a language, a kind ("status",
+// "category", "priority") and a value of it.
+type badgeKey struct{ lang, kind, value string }
+
+// badgeKinds are the kinds of badgeOf with their known values.
+var badgeKinds = map[string][]string{"status": models.Statuses, "category": models.Categories, "priority": models.Priorities}
+
+// makeBadges renders the badge of every known value of badgeKinds in every
+// language, once: a list page shows three on each of its 50 rows, and
+// building each (a catalog lookup and three strings) was a tenth of the
+// rows' cost.
+func (h *handler) makeBadges() map[badgeKey]badge {
+	out := map[badgeKey]badge{}
+	for _, lang := range templates.Languages {
+		for kind, values := range badgeKinds {
+			for _, v := range values {
+				out[badgeKey{lang, kind, v}] = badge{Class: kind + "-" + v, Text: h.catalogLabel(lang, kind+".", v)}
+			}
+		}
+	}
+	return out
+}
+
+// badgeOf is the badge of value, a ticket's status, category or priority
+// (kind): class kind-value, text the value's label in lang.
+func (h *handler) badgeOf(lang, kind, value string) badge {
+	if b, ok := h.badges[badgeKey{lang, kind, value}]; ok {
+		return b
+	}
+	return badge{Class: kind + "-" + value, Text: h.catalogLabel(lang, kind+".", value)}
 }
 
 // options builds a <select>'s choices from values, labelled by prefix+value.
