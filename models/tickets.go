@@ -167,6 +167,12 @@ func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
 // FTSQuery turns user input into a safe FTS5 query: each word becomes a quoted
 // prefix term, so punctuation can never be read as FTS5 syntax.
 func FTSQuery(input string) string {
+	return strings.Join(ftsPhrases(input), " ")
+}
+
+// ftsPhrases are the phrases of FTSQuery(input), in the order FTS5 numbers
+// them.
+func ftsPhrases(input string) []string {
 	var terms []string
 	for _, w := range strings.FieldsFunc(input, func(r rune) bool {
 		return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127)
@@ -177,7 +183,7 @@ func FTSQuery(input string) string {
 		}
 		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, "")+`"*`)
 	}
-	return strings.Join(terms, " ")
+	return terms
 }
 
 // UpdateTicket writes the given columns of ticket id and bumps updated_at.
