@@ -162,102 +162,146 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 // cutSnippet is makeSnippet with the matching words chosen by hit, called
 // with the byte range of words of text (on PostgreSQL, the words
 // ts_headline marked: markedSnippet).
+//
+// The snippet is n words (fewer in a shorter text): from n/3 words before
+// the first match, or the text's last n words when the text ends sooner.
+// A body holds a whole conversation and a search cuts up to 50 of them, so
+// the text is read once up to the first match, keeping only the n words
+// before it, and then for at most n words more.
 func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool) {
-	type word struct {
-		start, end int
-		hit        bool
-	}
-	isHit := func(w word) bool { return hit(w.start, w.end) }
-	// Cut words up to the first match and then only as many as the
-	// snippet shows, and one more to know that text follows: a body holds
-	// a whole conversation, a snippet a dozen words of it. Before the
-	// first match only the last n words can be shown, so older ones are
-	// dropped (dropped: text before the snippet was left out).
-	words := make([]word, 0, 4*n)
-	first, need, dropped := -1, 0, false
-	add := func(start, end int) (more bool) {
-		if first < 0 && len(words) == cap(words) {
-			words = words[:copy(words, words[len(words)-n:])]
-			dropped = true
-		}
-		words = append(words, word{start: start, end: end})
-		if first < 0 {
-			if isHit(words[len(words)-1]) {
-				first = len(words) - 1
-				need = max(0, first-n/3) + n + 1
-			}
-			return true
-		}
-		return len(words) < need
-	}
-	// Bytes, not runes, while the text is ASCII: the loop reads up to
-	// the first match of 50 bodies for every search.
-	start := -1
-	for i := 0; i < len(text); {
-		c, size := text[i], 1
-		var sep bool
-		if c < utf8.RuneSelf {
-			lower := c | 0x20
-			sep = !('a' <= lower && lower <= 'z' || '0' <= c && c <= '9')
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(text[i:])
-			sep = notTokenRune(r)
-		}
-		if !sep {
-			if start < 0 {
-				start = i
-			}
-			i += size
-			continue
-		}
-		if start >= 0 {
-			more := add(start, i)
-			start = -1
-			if !more {
-				break
-			}
-		}
-		i += size
-	}
-	if start >= 0 {
-		add(start, len(text))
-	}
-	if first < 0 {
+	if n <= 0 {
 		return "", false
 	}
+	type word struct{ start, end int }
+	// ring holds the last n words before the first match: word k (counted
+	// from the text's start) at ring[k%n].
+	var buf [2*snippetWords + 1]word
+	var ring []word
+	if 2*n+1 <= len(buf) {
+		ring = buf[:n]
+	} else {
+		ring = make([]word, 2*n+1)[:n]
+	}
+	first, pos := 0, 0 // the first match is word number first
+	var match word
+	for {
+		start, end := nextWord(text, pos)
+		if start < 0 {
+			return "", false
+		}
+		pos = end
+		if hit(start, end) {
+			match = word{start, end}
+			break
+		}
+		ring[first%n] = word{start, end}
+		first++
+	}
+	// The words after the match that the snippet may show, and one more
+	// to know that text follows.
 	from := max(0, first-n/3)
-	to := min(len(words), from+n)
+	after := ring[n:n]
+	for len(after) < from+n-first {
+		start, end := nextWord(text, pos)
+		if start < 0 {
+			break
+		}
+		pos = end
+		after = append(after, word{start, end})
+	}
+	total := first + 1 + len(after)
+	to := min(total, from+n)
 	from = max(0, min(from, to-n))
-	for i := from; i < to; i++ {
-		words[i].hit = i == first || i > first && isHit(words[i])
+	at := func(k int) word { // word number k of the snippet's range
+		switch {
+		case k < first:
+			return ring[k%n]
+		case k == first:
+			return match
+		}
+		return after[k-first-1]
 	}
 	var b strings.Builder
-	if from > 0 || dropped {
+	b.Grow(at(to-1).end - at(from).start + 64)
+	if from > 0 {
 		b.WriteString("…")
 	}
-	pos := words[from].start
-	for _, w := range words[from:to] {
-		b.WriteString(collapseSpace(text[pos:w.start]))
-		if w.hit {
-			b.WriteString(SnippetStart + text[w.start:w.end] + SnippetEnd)
+	pos = at(from).start
+	for k := from; k < to; k++ {
+		w := at(k)
+		writeCollapsed(&b, text[pos:w.start])
+		if k == first || k > first && hit(w.start, w.end) {
+			b.WriteString(SnippetStart)
+			b.WriteString(text[w.start:w.end])
+			b.WriteString(SnippetEnd)
 		} else {
 			b.WriteString(text[w.start:w.end])
 		}
 		pos = w.end
 	}
-	if to < len(words) {
+	if to < total {
 		b.WriteString("…")
 	} else {
-		b.WriteString(collapseSpace(text[pos:]))
+		writeCollapsed(&b, text[pos:])
 	}
 	return strings.TrimSpace(b.String()), true
 }
 
-// collapseSpace turns every run of white space (line breaks too) in s into
-// one space, so that a snippet reads as one line.
-func collapseSpace(s string) string {
-	var b strings.Builder
+// nextWord returns the byte range of the first word of text at or after
+// byte i, as unicode61 splits words: runs of letters and digits (the bytes
+// of invalid UTF-8 separate words). start is -1 when there is none.
+func nextWord(text string, i int) (start, end int) {
+	for i < len(text) { // separators
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if asciiWordByte[c] {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !notTokenRune(r) {
+			break
+		}
+		i += size
+	}
+	if i == len(text) {
+		return -1, -1
+	}
+	for start = i; i < len(text); { // the word
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if !asciiWordByte[c] {
+				return start, i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if notTokenRune(r) {
+			return start, i
+		}
+		i += size
+	}
+	return start, len(text)
+}
+
+// asciiWordByte marks the ASCII letters and digits.
+var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = !notTokenRune(rune(c))
+	}
+	return t
+}()
+
+// writeCollapsed writes s to b with every run of white space (line breaks
+// too) as one space, so that a snippet reads as one line.
+func writeCollapsed(b *strings.Builder, s string) {
+	if s == " " {
+		b.WriteByte(' ')
+		return
+	}
 	space := false
 	for _, r := range s {
 		if unicode.IsSpace(r) {
@@ -270,5 +314,4 @@ func collapseSpace(s string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	return b.String()
 }
