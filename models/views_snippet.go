@@ -131,23 +131,29 @@ var foldTable = func() []string {
 // SnippetEnd, with "…" where text was left out. The text stays raw: the web
 // layer escapes it. false when no word matches.
 func makeSnippet(text string, terms []string, n int) (string, bool) {
-	if len(terms) == 0 {
+	if len(terms) == 0 || n <= 0 {
 		return "", false
 	}
-	// firstByte[c] reports whether a word starting with the ASCII byte c
-	// can match a term: an ASCII letter folds to itself in lower case, so
-	// most words are turned down on their first byte.
-	var firstByte [utf8.RuneSelf]bool
+	// maybe[c] reports whether a word starting with the byte c can match
+	// a term: an ASCII letter folds to itself in lower case, so most words
+	// are turned down on their first byte; a word can start with any
+	// multi-byte rune (0xC0 on), never with a continuation byte.
+	var maybe [256]bool
+	for c := 0xC0; c < len(maybe); c++ {
+		maybe[c] = true
+	}
 	for _, t := range terms {
 		if c := t[0]; c < utf8.RuneSelf {
-			firstByte[c] = true
+			maybe[c] = true
 			if 'a' <= c && c <= 'z' {
-				firstByte[c-('a'-'A')] = true
+				maybe[c-('a'-'A')] = true
 			}
+		} else {
+			maybe[c] = true
 		}
 	}
-	return cutSnippet(text, func(start, end int) bool {
-		if c := text[start]; c < utf8.RuneSelf && !firstByte[c] {
+	hit := func(start, end int) bool {
+		if !maybe[text[start]] {
 			return false
 		}
 		for _, t := range terms {
@@ -156,79 +162,106 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 			}
 		}
 		return false
-	}, n)
+	}
+	// The first match: only the bytes that can start one are looked at
+	// (a body holds a whole conversation; a search cuts up to 50).
+	for i := 0; i < len(text); i++ {
+		if !maybe[text[i]] {
+			continue
+		}
+		if i > 0 { // inside a word?
+			if c := text[i-1]; c < utf8.RuneSelf {
+				if asciiWordByte[c] {
+					continue
+				}
+			} else if r, _ := utf8.DecodeLastRuneInString(text[:i]); !notTokenRune(r) {
+				continue
+			}
+		}
+		start, end := nextWord(text, i)
+		switch {
+		case start < 0:
+			return "", false
+		case start > i: // text[i] starts a separator: look on from the next word
+			i = start - 1
+		case hit(start, end):
+			return snippetAround(text, start, end, hit, n), true
+		default:
+			i = end - 1
+		}
+	}
+	return "", false
 }
 
 // cutSnippet is makeSnippet with the matching words chosen by hit, called
 // with the byte range of words of text (on PostgreSQL, the words
 // ts_headline marked: markedSnippet).
-//
-// The snippet is n words (fewer in a shorter text): from n/3 words before
-// the first match, or the text's last n words when the text ends sooner.
-// A body holds a whole conversation and a search cuts up to 50 of them, so
-// the text is read once up to the first match, keeping only the n words
-// before it, and then for at most n words more.
 func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool) {
 	if n <= 0 {
 		return "", false
 	}
-	type word struct{ start, end int }
-	// ring holds the last n words before the first match: word k (counted
-	// from the text's start) at ring[k%n].
-	var buf [2*snippetWords + 1]word
-	var ring []word
-	if 2*n+1 <= len(buf) {
-		ring = buf[:n]
-	} else {
-		ring = make([]word, 2*n+1)[:n]
-	}
-	first, pos := 0, 0 // the first match is word number first
-	var match word
-	for {
+	for pos := 0; ; {
 		start, end := nextWord(text, pos)
 		if start < 0 {
 			return "", false
 		}
-		pos = end
 		if hit(start, end) {
-			match = word{start, end}
+			return snippetAround(text, start, end, hit, n), true
+		}
+		pos = end
+	}
+}
+
+// snippetAround cuts the snippet of text whose first match is the word
+// text[start:end]: n words (fewer in a shorter text) from n/3 words before
+// the match, or the text's last n words when it ends sooner; hit tells the
+// other matches.
+func snippetAround(text string, start, end int, hit func(start, end int) bool, n int) string {
+	type word struct{ start, end int }
+	var buf [2*snippetWords + 2]word
+	var words []word
+	if 2*n+2 <= len(buf) {
+		words = buf[:0]
+	} else {
+		words = make([]word, 0, 2*n+2)
+	}
+	// Up to n words before the match, read backwards: the snippet shows
+	// at most n of them, and it starts with "…" whenever it leaves one
+	// out (with n before the match, it always does).
+	for pos := start; len(words) < n; {
+		s, e := prevWord(text, pos)
+		if s < 0 {
 			break
 		}
-		ring[first%n] = word{start, end}
-		first++
+		words = append(words, word{s, e})
+		pos = s
 	}
+	first := len(words)
+	for i, j := 0, first-1; i < j; i, j = i+1, j-1 {
+		words[i], words[j] = words[j], words[i]
+	}
+	words = append(words, word{start, end})
 	// The words after the match that the snippet may show, and one more
 	// to know that text follows.
 	from := max(0, first-n/3)
-	after := ring[n:n]
-	for len(after) < from+n-first {
-		start, end := nextWord(text, pos)
-		if start < 0 {
+	for pos := end; len(words) < from+n+1; {
+		s, e := nextWord(text, pos)
+		if s < 0 {
 			break
 		}
-		pos = end
-		after = append(after, word{start, end})
+		words = append(words, word{s, e})
+		pos = e
 	}
-	total := first + 1 + len(after)
-	to := min(total, from+n)
+	to := min(len(words), from+n)
 	from = max(0, min(from, to-n))
-	at := func(k int) word { // word number k of the snippet's range
-		switch {
-		case k < first:
-			return ring[k%n]
-		case k == first:
-			return match
-		}
-		return after[k-first-1]
-	}
 	var b strings.Builder
-	b.Grow(at(to-1).end - at(from).start + 64)
+	b.Grow(words[to-1].end - words[from].start + 64)
 	if from > 0 {
 		b.WriteString("…")
 	}
-	pos = at(from).start
+	pos := words[from].start
 	for k := from; k < to; k++ {
-		w := at(k)
+		w := words[k]
 		writeCollapsed(&b, text[pos:w.start])
 		if k == first || k > first && hit(w.start, w.end) {
 			b.WriteString(SnippetStart)
@@ -239,12 +272,12 @@ func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool
 		}
 		pos = w.end
 	}
-	if to < total {
+	if to < len(words) {
 		b.WriteString("…")
 	} else {
 		writeCollapsed(&b, text[pos:])
 	}
-	return strings.TrimSpace(b.String()), true
+	return strings.TrimSpace(b.String())
 }
 
 // nextWord returns the byte range of the first word of text at or after
@@ -285,6 +318,47 @@ func nextWord(text string, i int) (start, end int) {
 		i += size
 	}
 	return start, len(text)
+}
+
+// prevWord returns the byte range of the last word of text ending at or
+// before byte i, read backwards as nextWord reads forwards (a rune is
+// decoded alike in both directions, invalid bytes one by one). start is -1
+// when there is none.
+func prevWord(text string, i int) (start, end int) {
+	for i > 0 { // separators
+		c := text[i-1]
+		if c < utf8.RuneSelf {
+			if asciiWordByte[c] {
+				break
+			}
+			i--
+			continue
+		}
+		r, size := utf8.DecodeLastRuneInString(text[:i])
+		if !notTokenRune(r) {
+			break
+		}
+		i -= size
+	}
+	if i == 0 {
+		return -1, -1
+	}
+	for end = i; i > 0; { // the word
+		c := text[i-1]
+		if c < utf8.RuneSelf {
+			if !asciiWordByte[c] {
+				return i, end
+			}
+			i--
+			continue
+		}
+		r, size := utf8.DecodeLastRuneInString(text[:i])
+		if notTokenRune(r) {
+			return i, end
+		}
+		i -= size
+	}
+	return 0, end
 }
 
 // asciiWordByte marks the ASCII letters and digits.

@@ -177,8 +177,9 @@ func TestCutSnippetAsBefore(t *testing.T) {
 				t.Fatalf("case %d (%s, n=%d, terms %q, marked %v), text %q:\ngot  %q %v\nwant %q %v", i, kind, n, terms, marked, text, got, gotOK, want, wantOK)
 			}
 		}
-		if got, _ := makeSnippet(text, terms, n); got != func() string { s, _ := cutSnippetBefore(text, hits["terms"](text), n); return s }() {
-			t.Fatalf("case %d: makeSnippet differs", i)
+		want, wantOK := cutSnippetBefore(text, hits["terms"](text), n)
+		if got, gotOK := makeSnippet(text, terms, n); got != want || gotOK != wantOK {
+			t.Fatalf("case %d (makeSnippet, n=%d, terms %q), text %q:\ngot  %q %v\nwant %q %v", i, n, terms, text, got, gotOK, want, wantOK)
 		}
 	}
 }
