@@ -253,6 +253,7 @@ func commands() []command {
 					return err
 				}
 				defer a.Close()
+				app.TuneGC(a.Cfg.Server, os.Environ(), a.Log) // the intake runs as under serve
 				fetched, processed, err := a.FetchOnce(ctx)
 				if err != nil {
 					return err

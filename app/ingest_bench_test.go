@@ -3,8 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"testing"
@@ -60,6 +63,13 @@ func BenchmarkIngest(b *testing.B) {
 	if srv.port != 0 && os.Getenv("WARRANTYDESK_TEST_DOVECOT") == "" {
 		cpuWho = "desk and the in-process IMAP server"
 	}
+	// The garbage collector runs as under serve and `mail fetch -once` (GOGC, when set, wins).
+	gcPercent := debug.SetGCPercent(100)
+	TuneGC(Defaults().Server, os.Environ(), nil)
+	b.Cleanup(func() { debug.SetGCPercent(gcPercent); debug.SetMemoryLimit(math.MaxInt64) })
+	tuned := debug.SetGCPercent(100)
+	debug.SetGCPercent(tuned)
+	b.Logf("GOGC %d, GOMAXPROCS %d", tuned, runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	for b.Loop() {
 		// (a) fetch and discard
