@@ -62,11 +62,12 @@ static int wdBm25Prepare(const Fts5ExtensionApi *api, Fts5Context *fts, int nVal
 			q->aIDF[i] = wdIDF(nRow, nHit);
 		}
 	}
-	if (rc == SQLITE_OK) {
-		rc = api->xSetAuxdata(fts, q, sqlite3_free);
-	}
 	if (rc != SQLITE_OK) {
 		sqlite3_free(q);
+		return rc;
+	}
+	// On failure xSetAuxdata has freed q itself.
+	if ((rc = api->xSetAuxdata(fts, q, sqlite3_free)) != SQLITE_OK) {
 		return rc;
 	}
 	*out = q;
