@@ -207,14 +207,14 @@ func (s *Store) TouchTicket(ctx context.Context, id uint) error {
 // AddMessage inserts m and its attachments (whose blobs must already be stored).
 func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 	db := s.w.WithContext(ctx)
-	if len(m.Attachments) > 0 || m.ID != 0 {
-		// GORM creates the attachments with it.
+	if m.ID != 0 {
+		// An id chosen by the caller: GORM writes it (and the attachments) as given.
 		if err := db.Create(m).Error; err != nil {
 			return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
 		}
 		return nil
 	}
-	// Most messages have no attachments: a plain insert (see insert.go).
+	// Plain inserts (see insert.go), the attachments after the message they belong to.
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = db.NowFunc()
 	}
@@ -223,6 +223,16 @@ func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 		return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
 	}
 	m.ID = id
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.MessageID = id
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = m.CreatedAt
+		}
+		if a.ID, err = insertReturningID(ctx, db, "attachments", attachmentColumns, attachmentValues(a)); err != nil {
+			return fmt.Errorf("add attachment %q to ticket %d: %w", a.Filename, m.TicketID, err)
+		}
+	}
 	return nil
 }
 
