@@ -425,7 +425,13 @@ func (s *Service) storeMessage(ctx context.Context, tx *models.Store, ticketID u
 		m.IntakeRecordID = &rec.ID
 	}
 	for _, a := range p.Attachments {
-		sum, err := tx.PutBlob(ctx, a.Data)
+		sum := a.SHA256
+		var err error
+		if sum == "" { // a Parsed built by hand
+			sum, err = tx.PutBlob(ctx, a.Data)
+		} else {
+			err = tx.PutBlobSum(ctx, sum, a.Data)
+		}
 		if err != nil {
 			return nil, err
 		}

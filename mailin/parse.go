@@ -30,6 +30,9 @@ type Attachment struct {
 	ContentID   string `json:"content_id"` // without <>
 	Inline      bool   `json:"inline"`
 	Data        []byte `json:"-"`
+	// SHA256 is the hex SHA-256 of Data (models.SHA256Hex), the key it is stored under: computed
+	// while parsing, on a parse worker, rather than by intake's one writer.
+	SHA256 string `json:"-"`
 }
 
 // Bounce is what a delivery status notification says about the mail that could not be delivered.

@@ -11,6 +11,8 @@ import (
 	"github.com/inbucket/html2text"
 	"github.com/jhillyerd/enmime/v2"
 	"github.com/microcosm-cc/bluemonday"
+
+	"warrantydesk/models"
 )
 
 // collectAttachments gathers every non-body part enmime found: attachments, inline parts and other
@@ -61,6 +63,7 @@ func (p *Parsed) attachment(part *enmime.Part, n int) Attachment {
 		ContentID:   strings.Trim(strings.TrimSpace(part.ContentID), "<>"),
 		Inline:      part.Disposition == "inline" || part.Disposition == "" && part.ContentID != "",
 		Data:        part.Content,
+		SHA256:      models.SHA256Hex(part.Content),
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"warrantydesk/models"
 )
 
 func parseFixture(t *testing.T, name string) *Parsed {
@@ -242,6 +244,10 @@ func TestParseInlineImage(t *testing.T) {
 	a := p.Attachments[0]
 	if a.ContentID != "logo123@kommun.se" || !a.Inline || a.ContentType != "image/png" || a.Size != len(a.Data) || a.Size == 0 {
 		t.Errorf("inline image = %+v", a)
+	}
+	// The key it is stored under, computed while parsing (intake's writer trusts it).
+	if want := models.SHA256Hex(a.Data); a.SHA256 != want {
+		t.Errorf("attachment SHA256 = %q, want %q", a.SHA256, want)
 	}
 	if !strings.Contains(p.HTML, `src="cid:logo123@kommun.se"`) {
 		t.Errorf("HTML lost the cid: image: %s", p.HTML)

@@ -209,6 +209,11 @@ func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
 		ctx := models.WithBatchCache(ctx)
 		// Rows nobody reads back during the batch are written at its end.
 		ctx, deferred := models.WithDeferredWrites(ctx)
+		// The acknowledgement limit counts what each sender was sent in the
+		// last hour: one query for the whole batch instead of one per sender.
+		if err := deferred.PreloadAcks(ctx, tx, batchSenders(items), time.Now().Add(-time.Hour)); err != nil {
+			return err
+		}
 		for i := range items {
 			if err := p.applyOne(ctx, tx, &items[i], false); err != nil {
 				return err
@@ -235,6 +240,17 @@ func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
 		}
 		return nil
 	})
+}
+
+// batchSenders returns the sender addresses of the parsed mails of a batch.
+func batchSenders(items []pending) []string {
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if it.parsed != nil && it.parsed.From.Email != "" {
+			out = append(out, it.parsed.From.Email)
+		}
+	}
+	return out
 }
 
 // mailFailure is a mail the thread or apply stage failed on, in the first

@@ -128,6 +128,10 @@ func openSQLite(ctx context.Context, opt Options) (*Store, error) {
 			return nil, fmt.Errorf("create database directory %q: %w", dir, err)
 		}
 	}
+	// Every connection of the process gets the search's rank function.
+	if err := registerSearchRank(); err != nil {
+		return nil, err
+	}
 	w, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sql.OpenDB(writerConnector(sqliteDSN(path, true)))}), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", path, err)

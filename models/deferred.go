@@ -80,6 +80,42 @@ func (d *DeferredWrites) Flush(ctx context.Context, tx *Store) error {
 	return nil
 }
 
+// PreloadAcks reads, with one query per 500 addresses, the acknowledgements
+// sent since since to each of emails, so that counting them for a batch's
+// senders (CountAcksSince) needs no query per sender. A later count further
+// back than since reads its address again.
+func (d *DeferredWrites) PreloadAcks(ctx context.Context, tx *Store, emails []string, since time.Time) error {
+	var want []string
+	for _, e := range emails {
+		e = strings.ToLower(e)
+		if l := d.acks[e]; e != "" && (l == nil || since.Before(l.loadedSince)) && !slices.Contains(want, e) {
+			want = append(want, e)
+		}
+	}
+	for chunk := range slices.Chunk(want, 500) {
+		var rows []AckLog
+		err := tx.r.WithContext(ctx).Model(&AckLog{}).Select("email", "sent_at").
+			Where("email IN ? AND sent_at >= ?", chunk, since).Find(&rows).Error
+		if err != nil {
+			return fmt.Errorf("read acknowledgements of %d senders: %w", len(chunk), err)
+		}
+		for _, e := range chunk {
+			d.acks[e] = &ackLedger{loadedSince: since}
+		}
+		for _, r := range rows {
+			if l := d.acks[r.Email]; l != nil {
+				l.sentAt = append(l.sentAt, r.SentAt)
+			}
+		}
+		for _, a := range d.pendingAck {
+			if l := d.acks[a.Email]; l != nil && slices.Contains(chunk, a.Email) {
+				l.sentAt = append(l.sentAt, a.SentAt)
+			}
+		}
+	}
+	return nil
+}
+
 // countAcks counts the acknowledgements to email since t, reading the
 // address's log once per transaction.
 func (d *DeferredWrites) countAcks(ctx context.Context, tx *Store, email string, since time.Time) (int64, error) {

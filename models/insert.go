@@ -52,6 +52,13 @@ func intakeValues(r *IntakeRecord) []any {
 		r.Subject, r.Class, r.Outcome, r.Reason, r.TicketID, r.DuplicateOf, r.FetchedAt, r.ProcessedAt}
 }
 
+var attachmentColumns = []string{"message_id", "blob_sha256", "filename", "content_type", "size", "content_id",
+	"inline", "created_at"}
+
+func attachmentValues(a *Attachment) []any {
+	return []any{a.MessageID, a.BlobSHA256, a.Filename, a.ContentType, a.Size, a.ContentID, a.Inline, a.CreatedAt}
+}
+
 var requesterColumns = []string{"email", "name", "department", "language", "bounced_at", "created_at", "updated_at"}
 
 func requesterValues(r *Requester) []any {

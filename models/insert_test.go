@@ -27,6 +27,7 @@ func TestInsertColumnsMatchSchema(t *testing.T) {
 		{"intake_records", &IntakeRecord{}, intakeColumns, len(intakeValues(&IntakeRecord{}))},
 		{"blobs", &Blob{}, blobColumns, len(blobValues(&Blob{}))},
 		{"requesters", &Requester{}, requesterColumns, len(requesterValues(&Requester{}))},
+		{"attachments", &Attachment{}, attachmentColumns, len(attachmentValues(&Attachment{}))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,6 +111,35 @@ func TestPlainInsertsReadBackLikeGORM(t *testing.T) {
 	if gotMessage.To != m.To || gotMessage.References != m.References || gotMessage.OutboxID == nil ||
 		*gotMessage.OutboxID != ob.ID || gotMessage.AgentID != nil || !sameMicrosecond(gotMessage.CreatedAt, m.CreatedAt) {
 		t.Errorf("message read back %+v, stored %+v", gotMessage, m)
+	}
+
+	// A message with attachments: each attachment row points at its message, fields round-trip.
+	sum, err := s.PutBlob(ctx, []byte("%PDF-1.4 kvitto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFiles := &Message{TicketID: tk.ID, Direction: DirIn, Kind: KindEmail, FromEmail: "anna@example.se", Text: "se bilagor",
+		Attachments: []Attachment{
+			{BlobSHA256: sum, Filename: "kvitto.pdf", ContentType: "application/pdf", Size: 15},
+			{BlobSHA256: sum, Filename: "bild.png", ContentType: "image/png", Size: 15, ContentID: "bild1@x", Inline: true},
+		}}
+	if err := s.AddMessage(ctx, withFiles); err != nil {
+		t.Fatal(err)
+	}
+	var gotFiles Message
+	if err := s.r.Preload("Attachments").First(&gotFiles, withFiles.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(gotFiles.Attachments) != 2 {
+		t.Fatalf("attachments read back %+v", gotFiles.Attachments)
+	}
+	for i, a := range gotFiles.Attachments {
+		w := withFiles.Attachments[i]
+		if a.ID == 0 || a.ID != w.ID || a.MessageID != withFiles.ID || a.BlobSHA256 != sum || a.Filename != w.Filename ||
+			a.ContentType != w.ContentType || a.Size != w.Size || a.ContentID != w.ContentID || a.Inline != w.Inline ||
+			!sameMicrosecond(a.CreatedAt, withFiles.CreatedAt) {
+			t.Errorf("attachment %d read back %+v, stored %+v", i, a, w)
+		}
 	}
 }
 

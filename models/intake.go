@@ -22,12 +22,17 @@ func SHA256Hex(b []byte) string {
 // PutBlob stores bytes by content hash (a no-op when already present) and returns the hash.
 func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 	sum := SHA256Hex(data)
-	err := s.w.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&Blob{SHA256: sum, Data: data, Size: int64(len(data))}).Error
-	if err != nil {
-		return "", fmt.Errorf("store blob: %w", err)
+	return sum, s.PutBlobSum(ctx, sum, data)
+}
+
+// PutBlobSum is PutBlob for data whose SHA256Hex the caller computed already
+// (intake hashes attachments while parsing, off the writer).
+func (s *Store) PutBlobSum(ctx context.Context, sum string, data []byte) error {
+	b := Blob{SHA256: sum, Data: data, Size: int64(len(data)), CreatedAt: time.Now().UTC()}
+	if err := insertNew(ctx, s.w.WithContext(ctx), "blobs", blobColumns, blobValues(&b)); err != nil {
+		return fmt.Errorf("store blob: %w", err)
 	}
-	return sum, nil
+	return nil
 }
 
 // Blob loads bytes by content hash. It reads the one column by primary key
@@ -89,15 +94,20 @@ type FetchedMail struct {
 // It returns the IDs of the records created.
 func (s *Store) RecordFetched(ctx context.Context, mailbox string, uidValidity uint32, mails []FetchedMail) ([]uint, error) {
 	var ids []uint
+	// Hashed before the write transaction: the one writer is intake's bottleneck.
+	sums := make([]string, len(mails))
+	for i, m := range mails {
+		sums[i] = SHA256Hex(m.Raw)
+	}
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := lockWrites(tx); err != nil {
 			return err
 		}
 		now := time.Now().UTC()
 		var lastUID uint32
-		for _, m := range mails {
+		for i, m := range mails {
 			lastUID = max(lastUID, m.UID)
-			sum := SHA256Hex(m.Raw)
+			sum := sums[i]
 			blob := Blob{SHA256: sum, Data: m.Raw, Size: int64(len(m.Raw)), CreatedAt: now}
 			if err := insertNew(ctx, tx, "blobs", blobColumns, blobValues(&blob)); err != nil {
 				return fmt.Errorf("store raw mail uid %d: %w", m.UID, err)

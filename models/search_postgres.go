@@ -156,24 +156,15 @@ func searchFrom(db *gorm.DB) string {
 	return "ticket_fts, " + pgQueryFunc + "(?) AS query WHERE document @@ query"
 }
 
-// searchRank is the rank of a row of searchFrom, lower is better: bm25 on
-// SQLite, ts_rank negated on PostgreSQL (where higher is better).
-func searchRank(db *gorm.DB) string {
-	if isSQLite(db) {
-		return "bm25(ticket_fts, " + bm25Weights + ")"
+// searchRank is the rank of a row of searchFrom for the search q, lower is
+// better, with its arguments (bound before searchFrom's): bm25 on SQLite
+// (wd_bm25, fts5rank.go), ts_rank negated on PostgreSQL (where higher is
+// better).
+func (s *Store) searchRank(ctx context.Context, q string) (string, []any, error) {
+	if s.sqlite() {
+		return s.sqliteRank(ctx, q)
 	}
-	return "-ts_rank(" + pgRankWeights + ", document, query)::float8"
-}
-
-// searchHits is a query of the ids (hit_id) of the tickets matching one
-// bound searchMatch argument, with their rank (hit_rank, lower is better).
-// Without rank every hit_rank is 0 (for counting, cheaper).
-func searchHits(db *gorm.DB, rank bool) string {
-	r := "0"
-	if rank {
-		r = searchRank(db)
-	}
-	return "SELECT rowid AS hit_id, " + r + " AS hit_rank FROM " + searchFrom(db)
+	return "-ts_rank(" + pgRankWeights + ", document, query)::float8", nil, nil
 }
 
 // pgSnippets is addSnippets on PostgreSQL: ts_headline marks the words of

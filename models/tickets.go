@@ -169,6 +169,12 @@ func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
 // FTSQuery turns user input into a safe FTS5 query: each word becomes a quoted
 // prefix term, so punctuation can never be read as FTS5 syntax.
 func FTSQuery(input string) string {
+	return strings.Join(ftsPhrases(input), " ")
+}
+
+// ftsPhrases are the phrases of FTSQuery(input), in the order FTS5 numbers
+// them.
+func ftsPhrases(input string) []string {
 	var terms []string
 	for _, w := range strings.FieldsFunc(input, func(r rune) bool {
 		return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127)
@@ -179,7 +185,7 @@ func FTSQuery(input string) string {
 		}
 		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, "")+`"*`)
 	}
-	return strings.Join(terms, " ")
+	return terms
 }
 
 // UpdateTicket writes the given columns of ticket id and bumps updated_at.
@@ -203,14 +209,14 @@ func (s *Store) TouchTicket(ctx context.Context, id uint) error {
 // AddMessage inserts m and its attachments (whose blobs must already be stored).
 func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 	db := s.w.WithContext(ctx)
-	if len(m.Attachments) > 0 || m.ID != 0 {
-		// GORM creates the attachments with it.
+	if m.ID != 0 {
+		// An id chosen by the caller: GORM writes it (and the attachments) as given.
 		if err := db.Create(m).Error; err != nil {
 			return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
 		}
 		return nil
 	}
-	// Most messages have no attachments: a plain insert (see insert.go).
+	// Plain inserts (see insert.go), the attachments after the message they belong to.
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = db.NowFunc()
 	}
@@ -219,6 +225,16 @@ func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 		return fmt.Errorf("add message to ticket %d: %w", m.TicketID, err)
 	}
 	m.ID = id
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.MessageID = id
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = m.CreatedAt
+		}
+		if a.ID, err = insertReturningID(ctx, db, "attachments", attachmentColumns, attachmentValues(a)); err != nil {
+			return fmt.Errorf("add attachment %q to ticket %d: %w", a.Filename, m.TicketID, err)
+		}
+	}
 	return nil
 }
 

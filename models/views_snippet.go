@@ -131,23 +131,29 @@ var foldTable = func() []string {
 // SnippetEnd, with "…" where text was left out. The text stays raw: the web
 // layer escapes it. false when no word matches.
 func makeSnippet(text string, terms []string, n int) (string, bool) {
-	if len(terms) == 0 {
+	if len(terms) == 0 || n <= 0 {
 		return "", false
 	}
-	// firstByte[c] reports whether a word starting with the ASCII byte c
-	// can match a term: an ASCII letter folds to itself in lower case, so
-	// most words are turned down on their first byte.
-	var firstByte [utf8.RuneSelf]bool
+	// maybe[c] reports whether a word starting with the byte c can match
+	// a term: an ASCII letter folds to itself in lower case, so most words
+	// are turned down on their first byte; a word can start with any
+	// multi-byte rune (0xC0 on), never with a continuation byte.
+	var maybe [256]bool
+	for c := 0xC0; c < len(maybe); c++ {
+		maybe[c] = true
+	}
 	for _, t := range terms {
 		if c := t[0]; c < utf8.RuneSelf {
-			firstByte[c] = true
+			maybe[c] = true
 			if 'a' <= c && c <= 'z' {
-				firstByte[c-('a'-'A')] = true
+				maybe[c-('a'-'A')] = true
 			}
+		} else {
+			maybe[c] = true
 		}
 	}
-	return cutSnippet(text, func(start, end int) bool {
-		if c := text[start]; c < utf8.RuneSelf && !firstByte[c] {
+	hit := func(start, end int) bool {
+		if !maybe[text[start]] {
 			return false
 		}
 		for _, t := range terms {
@@ -156,91 +162,111 @@ func makeSnippet(text string, terms []string, n int) (string, bool) {
 			}
 		}
 		return false
-	}, n)
+	}
+	// The first match: only the bytes that can start one are looked at
+	// (a body holds a whole conversation; a search cuts up to 50).
+	for i := 0; i < len(text); i++ {
+		if !maybe[text[i]] {
+			continue
+		}
+		if i > 0 { // inside a word?
+			if c := text[i-1]; c < utf8.RuneSelf {
+				if asciiWordByte[c] {
+					continue
+				}
+			} else if r, _ := utf8.DecodeLastRuneInString(text[:i]); !notTokenRune(r) {
+				continue
+			}
+		}
+		start, end := nextWord(text, i)
+		switch {
+		case start < 0:
+			return "", false
+		case start > i: // text[i] starts a separator: look on from the next word
+			i = start - 1
+		case hit(start, end):
+			return snippetAround(text, start, end, hit, n), true
+		default:
+			i = end - 1
+		}
+	}
+	return "", false
 }
 
 // cutSnippet is makeSnippet with the matching words chosen by hit, called
 // with the byte range of words of text (on PostgreSQL, the words
 // ts_headline marked: markedSnippet).
 func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool) {
-	type word struct {
-		start, end int
-		hit        bool
-	}
-	isHit := func(w word) bool { return hit(w.start, w.end) }
-	// Cut words up to the first match and then only as many as the
-	// snippet shows, and one more to know that text follows: a body holds
-	// a whole conversation, a snippet a dozen words of it. Before the
-	// first match only the last n words can be shown, so older ones are
-	// dropped (dropped: text before the snippet was left out).
-	words := make([]word, 0, 4*n)
-	first, need, dropped := -1, 0, false
-	add := func(start, end int) (more bool) {
-		if first < 0 && len(words) == cap(words) {
-			words = words[:copy(words, words[len(words)-n:])]
-			dropped = true
-		}
-		words = append(words, word{start: start, end: end})
-		if first < 0 {
-			if isHit(words[len(words)-1]) {
-				first = len(words) - 1
-				need = max(0, first-n/3) + n + 1
-			}
-			return true
-		}
-		return len(words) < need
-	}
-	// Bytes, not runes, while the text is ASCII: the loop reads up to
-	// the first match of 50 bodies for every search.
-	start := -1
-	for i := 0; i < len(text); {
-		c, size := text[i], 1
-		var sep bool
-		if c < utf8.RuneSelf {
-			lower := c | 0x20
-			sep = !('a' <= lower && lower <= 'z' || '0' <= c && c <= '9')
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(text[i:])
-			sep = notTokenRune(r)
-		}
-		if !sep {
-			if start < 0 {
-				start = i
-			}
-			i += size
-			continue
-		}
-		if start >= 0 {
-			more := add(start, i)
-			start = -1
-			if !more {
-				break
-			}
-		}
-		i += size
-	}
-	if start >= 0 {
-		add(start, len(text))
-	}
-	if first < 0 {
+	if n <= 0 {
 		return "", false
 	}
+	for pos := 0; ; {
+		start, end := nextWord(text, pos)
+		if start < 0 {
+			return "", false
+		}
+		if hit(start, end) {
+			return snippetAround(text, start, end, hit, n), true
+		}
+		pos = end
+	}
+}
+
+// snippetAround cuts the snippet of text whose first match is the word
+// text[start:end]: n words (fewer in a shorter text) from n/3 words before
+// the match, or the text's last n words when it ends sooner; hit tells the
+// other matches.
+func snippetAround(text string, start, end int, hit func(start, end int) bool, n int) string {
+	type word struct{ start, end int }
+	var buf [2*snippetWords + 2]word
+	var words []word
+	if 2*n+2 <= len(buf) {
+		words = buf[:0]
+	} else {
+		words = make([]word, 0, 2*n+2)
+	}
+	// Up to n words before the match, read backwards: the snippet shows
+	// at most n of them, and it starts with "…" whenever it leaves one
+	// out (with n before the match, it always does).
+	for pos := start; len(words) < n; {
+		s, e := prevWord(text, pos)
+		if s < 0 {
+			break
+		}
+		words = append(words, word{s, e})
+		pos = s
+	}
+	first := len(words)
+	for i, j := 0, first-1; i < j; i, j = i+1, j-1 {
+		words[i], words[j] = words[j], words[i]
+	}
+	words = append(words, word{start, end})
+	// The words after the match that the snippet may show, and one more
+	// to know that text follows.
 	from := max(0, first-n/3)
+	for pos := end; len(words) < from+n+1; {
+		s, e := nextWord(text, pos)
+		if s < 0 {
+			break
+		}
+		words = append(words, word{s, e})
+		pos = e
+	}
 	to := min(len(words), from+n)
 	from = max(0, min(from, to-n))
-	for i := from; i < to; i++ {
-		words[i].hit = i == first || i > first && isHit(words[i])
-	}
 	var b strings.Builder
-	if from > 0 || dropped {
+	b.Grow(words[to-1].end - words[from].start + 64)
+	if from > 0 {
 		b.WriteString("…")
 	}
 	pos := words[from].start
-	for _, w := range words[from:to] {
-		b.WriteString(collapseSpace(text[pos:w.start]))
-		if w.hit {
-			b.WriteString(SnippetStart + text[w.start:w.end] + SnippetEnd)
+	for k := from; k < to; k++ {
+		w := words[k]
+		writeCollapsed(&b, text[pos:w.start])
+		if k == first || k > first && hit(w.start, w.end) {
+			b.WriteString(SnippetStart)
+			b.WriteString(text[w.start:w.end])
+			b.WriteString(SnippetEnd)
 		} else {
 			b.WriteString(text[w.start:w.end])
 		}
@@ -249,15 +275,107 @@ func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool
 	if to < len(words) {
 		b.WriteString("…")
 	} else {
-		b.WriteString(collapseSpace(text[pos:]))
+		writeCollapsed(&b, text[pos:])
 	}
-	return strings.TrimSpace(b.String()), true
+	return strings.TrimSpace(b.String())
 }
 
-// collapseSpace turns every run of white space (line breaks too) in s into
-// one space, so that a snippet reads as one line.
-func collapseSpace(s string) string {
-	var b strings.Builder
+// nextWord returns the byte range of the first word of text at or after
+// byte i, as unicode61 splits words: runs of letters and digits (the bytes
+// of invalid UTF-8 separate words). start is -1 when there is none.
+func nextWord(text string, i int) (start, end int) {
+	for i < len(text) { // separators
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if asciiWordByte[c] {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !notTokenRune(r) {
+			break
+		}
+		i += size
+	}
+	if i == len(text) {
+		return -1, -1
+	}
+	for start = i; i < len(text); { // the word
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if !asciiWordByte[c] {
+				return start, i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if notTokenRune(r) {
+			return start, i
+		}
+		i += size
+	}
+	return start, len(text)
+}
+
+// prevWord returns the byte range of the last word of text ending at or
+// before byte i, read backwards as nextWord reads forwards (a rune is
+// decoded alike in both directions, invalid bytes one by one). start is -1
+// when there is none.
+func prevWord(text string, i int) (start, end int) {
+	for i > 0 { // separators
+		c := text[i-1]
+		if c < utf8.RuneSelf {
+			if asciiWordByte[c] {
+				break
+			}
+			i--
+			continue
+		}
+		r, size := utf8.DecodeLastRuneInString(text[:i])
+		if !notTokenRune(r) {
+			break
+		}
+		i -= size
+	}
+	if i == 0 {
+		return -1, -1
+	}
+	for end = i; i > 0; { // the word
+		c := text[i-1]
+		if c < utf8.RuneSelf {
+			if !asciiWordByte[c] {
+				return i, end
+			}
+			i--
+			continue
+		}
+		r, size := utf8.DecodeLastRuneInString(text[:i])
+		if notTokenRune(r) {
+			return i, end
+		}
+		i -= size
+	}
+	return 0, end
+}
+
+// asciiWordByte marks the ASCII letters and digits.
+var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = !notTokenRune(rune(c))
+	}
+	return t
+}()
+
+// writeCollapsed writes s to b with every run of white space (line breaks
+// too) as one space, so that a snippet reads as one line.
+func writeCollapsed(b *strings.Builder, s string) {
+	if s == " " {
+		b.WriteByte(' ')
+		return
+	}
 	space := false
 	for _, r := range s {
 		if unicode.IsSpace(r) {
@@ -270,5 +388,4 @@ func collapseSpace(s string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	return b.String()
 }
