@@ -314,13 +314,9 @@ func (a *App) FetchOnce(ctx context.Context) (fetched, processed int, err error)
 		return 0, 0, err
 	}
 	defer release()
-	// What each batch stores is processed while the next ones download
-	// (processConcurrently): the fetch's writes and the processing's take turns
-	// on the database instead of the second waiting for the first to end.
 	var fetchErrs []error
-	processing := a.processConcurrently(ctx)
 	for _, mb := range a.intakes {
-		n, err := mb.fetcher.FetchOnceNotify(ctx, processing.kick)
+		n, err := mb.fetcher.FetchOnce(ctx)
 		fetched += n
 		if err != nil {
 			if len(a.intakes) > 1 {
@@ -331,11 +327,10 @@ func (a *App) FetchOnce(ctx context.Context) (fetched, processed int, err error)
 	}
 	fetchErr := errors.Join(fetchErrs...)
 	a.alertTokenFailure(ctx) // queued before the delivery below, so a one-shot cron run sends it too
-	// The final pass also finds mail left pending by an earlier run.
-	processed, err = processing.finish()
-	if fetchErr != nil && fetched == 0 && processed == 0 && err == nil {
+	if fetchErr != nil && fetched == 0 {
 		return 0, 0, fetchErr
 	}
+	processed, err = a.Processor.ProcessPending(ctx)
 	if err == nil && a.Outbox != nil {
 		_, err = a.Outbox.DeliverDue(ctx)
 	}
@@ -343,59 +338,6 @@ func (a *App) FetchOnce(ctx context.Context) (fetched, processed int, err error)
 		return fetched, processed, errors.Join(fetchErr, err)
 	}
 	return fetched, processed, err
-}
-
-// concurrentProcessing is a processor pass running beside a fetch (processConcurrently).
-type concurrentProcessing struct {
-	kick func()
-	// finish ends the processing after one last pass over what is pending
-	// and returns how many mails it processed and its first error.
-	finish func() (int, error)
-}
-
-// processConcurrently processes pending intake in the background each time
-// kick is called, until finish: then one last pass runs and the total is
-// returned. A processing error stops the background passes (the database is
-// the likely cause; the next run retries) and is returned by finish.
-func (a *App) processConcurrently(ctx context.Context) concurrentProcessing {
-	kicks, stop := make(chan struct{}, 1), make(chan struct{})
-	type result struct {
-		n   int
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var total int
-		for {
-			select {
-			case <-kicks:
-				n, err := a.Processor.ProcessPending(ctx)
-				total += n
-				if err != nil {
-					<-stop
-					done <- result{total, err}
-					return
-				}
-			case <-stop:
-				n, err := a.Processor.ProcessPending(ctx)
-				done <- result{total + n, err}
-				return
-			}
-		}
-	}()
-	return concurrentProcessing{
-		kick: func() {
-			select {
-			case kicks <- struct{}{}:
-			default:
-			}
-		},
-		finish: func() (int, error) {
-			close(stop)
-			r := <-done
-			return r.n, r.err
-		},
-	}
 }
 
 // ClassifyOptions returns the intake classification settings of cfg.

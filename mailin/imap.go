@@ -169,13 +169,6 @@ func NewFetcher(cfg IMAPConfig, store *models.Store, logger *slog.Logger) *Fetch
 // an error part-way keeps the batches already stored. The pass is noted on the cursor
 // (NoteFetchOK or NoteFetchError). It returns the number of new mails stored.
 func (f *Fetcher) FetchOnce(ctx context.Context) (int, error) {
-	return f.FetchOnceNotify(ctx, nil)
-}
-
-// FetchOnceNotify is FetchOnce calling stored (unless nil; it must not block, e.g.
-// Processor.Kick) after each batch of mail is committed, so that processing can begin while
-// the rest of a large backlog downloads.
-func (f *Fetcher) FetchOnceNotify(ctx context.Context, stored func()) (int, error) {
 	if err := f.cfg.check(); err != nil {
 		return 0, err
 	}
@@ -185,7 +178,7 @@ func (f *Fetcher) FetchOnceNotify(ctx context.Context, stored func()) (int, erro
 		return 0, err
 	}
 	defer s.close(ctx)
-	n, err := f.pass(ctx, s, stored)
+	n, err := f.pass(ctx, s)
 	if err != nil {
 		f.noteError(ctx, err)
 		return n, err
@@ -200,9 +193,8 @@ func (f *Fetcher) FetchOnceNotify(ctx context.Context, stored func()) (int, erro
 // waits in IDLE when cfg.Idle is set and the server supports it (IDLE is re-issued every 24
 // minutes, before the 30-minute inactivity limit of RFC 3501 §5.4), else it waits PollInterval.
 // Any error is noted on the cursor (NoteFetchError); Run then reconnects with exponential
-// back-off (1 s doubling to 60 s, with imapJitter), reset after a successful pass. After each batch
-// of mail it commits it calls onStored (which must not block, e.g. Processor.Kick), so that a
-// large backlog is processed while the rest of it downloads.
+// back-off (1 s doubling to 60 s, with imapJitter), reset after a successful pass. After each pass
+// that stored mail it calls onStored (which must not block, e.g. Processor.Kick).
 // Run returns nil when ctx is cancelled, and an error only for an unusable configuration.
 func (f *Fetcher) Run(ctx context.Context, onStored func()) error {
 	if err := f.cfg.check(); err != nil {
@@ -241,9 +233,10 @@ func (f *Fetcher) runSession(ctx context.Context, onStored func(), passed func()
 	}
 	f.log.Info("watching mailbox", "host", f.cfg.Host, "idle", useIdle, "uidvalidity", s.uidValidity)
 	for {
-		// onStored runs after every committed batch, also in a pass that fails later:
-		// what it stored is safe and can be processed.
-		_, err := f.pass(ctx, s, onStored)
+		n, err := f.pass(ctx, s)
+		if n > 0 && onStored != nil {
+			onStored() // also after a failed pass: what it stored is safe and can be processed
+		}
 		if err != nil {
 			return err
 		}
@@ -463,9 +456,8 @@ func (s *imapSession) close(ctx context.Context) {
 	_ = s.c.Close()
 }
 
-// pass stores every mail above the cursor and returns how many intake records it created. It
-// calls stored, unless nil, after each batch that created intake records is committed.
-func (f *Fetcher) pass(ctx context.Context, s *imapSession, stored func()) (int, error) {
+// pass stores every mail above the cursor and returns how many intake records it created.
+func (f *Fetcher) pass(ctx context.Context, s *imapSession) (int, error) {
 	mailbox := f.cfg.Key
 	cur, err := f.store.Cursor(ctx, mailbox)
 	if err != nil {
@@ -485,15 +477,15 @@ func (f *Fetcher) pass(ctx context.Context, s *imapSession, stored func()) (int,
 	if err != nil {
 		return 0, fmt.Errorf("search mailbox %q for new mail: %w", mailbox, err)
 	}
-	rec := &chunkRecorder{f: f, s: s, stored: stored}
+	rec := &chunkRecorder{f: f, s: s}
 	for batch := range slices.Chunk(uids, f.cfg.BatchSize) {
 		if err := f.fetchBatch(ctx, s, batch, rec); err != nil {
 			_ = rec.wait() // the chunk in flight still counts; the first error is the one to report
-			return rec.n, err
+			return rec.stored, err
 		}
 	}
 	err = rec.wait()
-	return rec.n, err
+	return rec.stored, err
 }
 
 // chunkRecorder records fetched chunks one at a time in the background, so that the next chunk
@@ -503,8 +495,7 @@ func (f *Fetcher) pass(ctx context.Context, s *imapSession, stored func()) (int,
 type chunkRecorder struct {
 	f            *Fetcher
 	s            *imapSession
-	stored       func()             // called after a chunk that created intake records is committed (may be nil)
-	n            int                // intake records created so far
+	stored       int
 	pending      chan chunkRecorded // nil when no chunk is being recorded
 	pendingMails []models.FetchedMail
 }
@@ -522,12 +513,8 @@ func (r *chunkRecorder) start(ctx context.Context, mails []models.FetchedMail) e
 	done := make(chan chunkRecorded, 1)
 	r.pending, r.pendingMails = done, mails
 	uidValidity := r.s.uidValidity
-	stored := r.stored
 	go func() {
 		n, err := r.f.record(ctx, uidValidity, mails)
-		if n > 0 && stored != nil {
-			stored() // right after the commit, not when the next chunk is handed over
-		}
 		done <- chunkRecorded{n, err}
 	}()
 	return nil
@@ -542,7 +529,7 @@ func (r *chunkRecorder) wait() error {
 	res := <-r.pending
 	mails := r.pendingMails
 	r.pending, r.pendingMails = nil, nil
-	r.n += res.stored
+	r.stored += res.stored
 	if res.err != nil {
 		return res.err
 	}

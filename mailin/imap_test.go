@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -447,7 +446,7 @@ func TestFetchCopiesWithoutMove(t *testing.T) {
 	}
 	defer s.close(ctx)
 	s.caps = imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIdle: {}} // what a server without MOVE offers
-	if n, err := f.pass(ctx, s, nil); err != nil || n != 2 {
+	if n, err := f.pass(ctx, s); err != nil || n != 2 {
 		t.Fatalf("pass = %d, %v; want 2", n, err)
 	}
 	if in, out := srv.count(t, "INBOX"), srv.count(t, "Behandlat"); in != 2 || out != 2 {
@@ -458,7 +457,7 @@ func TestFetchCopiesWithoutMove(t *testing.T) {
 			t.Errorf("mail %q flagged \\Deleted", id)
 		}
 	}
-	if n, err := f.pass(ctx, s, nil); err != nil || n != 0 {
+	if n, err := f.pass(ctx, s); err != nil || n != 0 {
 		t.Fatalf("second pass = %d, %v; want 0: the cursor, not the move, prevents a re-read", n, err)
 	}
 }
@@ -719,34 +718,5 @@ func TestFetchOverTLS(t *testing.T) {
 				t.Fatalf("intake %+v; want the one mail", recs)
 			}
 		})
-	}
-}
-
-// TestFetchOnceNotifyAfterEachBatch checks that the stored callback runs once per committed
-// batch, after its commit: what a processor kicked by it reads is already there.
-func TestFetchOnceNotifyAfterEachBatch(t *testing.T) {
-	ctx := t.Context()
-	srv := startIMAPMemServer(t, "127.0.0.1:0")
-	for i := range 5 {
-		m := newIMAPTestMail(t, i+1, fmt.Sprintf("Ärende %d", i+1), "Skärmen flimrar")
-		srv.appendMail(t, "INBOX", m.raw)
-	}
-	cfg := srv.config("INBOX")
-	cfg.BatchSize = 2
-	store := imapTestStore(t)
-	var seen []int
-	n, err := NewFetcher(cfg, store, imapTestLogger(t)).FetchOnceNotify(ctx, func() {
-		seen = append(seen, len(imapIntake(t, store, "INBOX"))) // chunks are recorded one at a time
-	})
-	if err != nil || n != 5 {
-		t.Fatalf("FetchOnceNotify = %d, %v; want 5", n, err)
-	}
-	if want := []int{2, 4, 5}; !slices.Equal(seen, want) {
-		t.Fatalf("intake records seen at each notification = %v; want %v (one call per committed batch)", seen, want)
-	}
-	// A pass that stores nothing new notifies nobody.
-	seen = nil
-	if n, err := NewFetcher(cfg, store, imapTestLogger(t)).FetchOnceNotify(ctx, func() { seen = append(seen, -1) }); err != nil || n != 0 || seen != nil {
-		t.Fatalf("second pass = %d, %v, notifications %v; want 0, none", n, err, seen)
 	}
 }
