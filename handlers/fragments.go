@@ -59,12 +59,12 @@ func (h *handler) listRowHTML(lang string, row listRow) (template.HTML, error) {
 	return html, nil
 }
 
-// optionCacheSize bounds the kept option lists; when full, the cache
-// starts over.
-const optionCacheSize = 1024
+// fragmentCacheSize bounds the kept fragments (option lists, navigations,
+// tabs); when full, the cache starts over.
+const fragmentCacheSize = 1024
 
-// optionCache maps an option list (optionsKey) to its rendered HTML.
-type optionCache struct {
+// fragmentCache maps a fragment's key (see fragment) to its rendered HTML.
+type fragmentCache struct {
 	mu sync.RWMutex
 	m  map[string]template.HTML
 }
@@ -83,29 +83,11 @@ func (h *handler) optionsHTML(opts []option) (template.HTML, error) {
 		}
 		k.WriteByte(1)
 	}
-	key := k.String()
-	h.optionHTML.mu.RLock()
-	html, ok := h.optionHTML.m[key]
-	h.optionHTML.mu.RUnlock()
-	if ok {
-		return html, nil
-	}
 	t, ok := h.tmpl[h.DefaultLanguage]["tickets"] // the options template translates nothing
 	if !ok {
 		return "", fmt.Errorf("no page template %q", "tickets")
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "options", opts); err != nil {
-		return "", fmt.Errorf("render options: %w", err)
-	}
-	html = template.HTML(buf.String()) // #nosec G203 -- rendered by html/template
-	h.optionHTML.mu.Lock()
-	if h.optionHTML.m == nil || len(h.optionHTML.m) >= optionCacheSize {
-		h.optionHTML.m = make(map[string]template.HTML, 64)
-	}
-	h.optionHTML.m[key] = html
-	h.optionHTML.mu.Unlock()
-	return html, nil
+	return h.fragment(t, "options", k.String(), opts)
 }
 
 // navData is what the "nav" template shows: a page's site navigation.
@@ -182,7 +164,7 @@ func (h *handler) fragment(t pageTemplate, name, key string, data any) (template
 	}
 	html = template.HTML(buf.String()) // #nosec G203 -- rendered by html/template
 	h.fragments.mu.Lock()
-	if h.fragments.m == nil || len(h.fragments.m) >= optionCacheSize {
+	if h.fragments.m == nil || len(h.fragments.m) >= fragmentCacheSize {
 		h.fragments.m = make(map[string]template.HTML, 64)
 	}
 	h.fragments.m[key] = html

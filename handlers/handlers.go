@@ -97,10 +97,9 @@ type handler struct {
 	tmpl          map[string]map[string]pageTemplate // lang → page name → template
 	staticVersion string                             // cache-busting query of static URLs
 	loc           *time.Location
-	urlKey        []byte      // Deps.URLSigningKey or a random one
-	rows          rowCache    // rendered rows of the ticket list (fragments.go)
-	optionHTML    optionCache // rendered <option> lists (fragments.go)
-	fragments     optionCache // rendered navigations and tabs (fragments.go)
+	urlKey        []byte        // Deps.URLSigningKey or a random one
+	rows          rowCache      // rendered rows of the ticket list (fragments.go)
+	fragments     fragmentCache // rendered option lists, navigations and tabs (fragments.go)
 	// shortcutHTML is the ? overlay of every agent page, per language.
 	shortcutHTML map[string]template.HTML
 	badges       map[badgeKey]badge // badgeOf: the badges of every known status, category and priority
