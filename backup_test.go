@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,50 +29,6 @@ func backupMail(i int) string {
 	return head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text +
 		"\r\n--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"skarm-" + fmt.Sprint(i) + ".jpg\"\r\n" +
 		"Content-Transfer-Encoding: base64\r\n\r\n" + photo + "\r\n--b--\r\n"
-}
-
-// serveProcess runs `warrantydesk serve` in dir until stop.
-type serveProcess struct {
-	t   *testing.T
-	cmd *exec.Cmd
-	log string
-}
-
-func startServe(t *testing.T, dir string) *serveProcess {
-	t.Helper()
-	logPath := filepath.Join(dir, "serve.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "serve", "-config", "wd.toml")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logf.Close()
-	p := &serveProcess{t: t, cmd: cmd, log: logPath}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		b, _ := os.ReadFile(logPath)
-		if strings.Contains(string(b), "warrantydesk listening") {
-			return p
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("serve did not start:\n%s", tail(string(b), 20))
-		}
-	}
-}
-
-func (p *serveProcess) stop() {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		p.t.Fatal(err)
-	}
-	if err := p.cmd.Wait(); err != nil {
-		b, _ := os.ReadFile(p.log)
-		p.t.Errorf("serve did not stop cleanly: %v\n%s", err, tail(string(b), 20))
-	}
 }
 
 func waitIngest(t *testing.T, dbPath string, want int) {
@@ -156,7 +110,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	live := t.TempDir()
 	writeFile(t, filepath.Join(live, "wd.toml"), config("data/wd.db"))
 	liveDB := filepath.Join(live, "data", "wd.db")
-	srv := startServe(t, live)
+	srv := startInstance(t, live, "serve")
 
 	// Back up twice while mail is being ingested.
 	var copies []string
@@ -218,7 +172,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 			}
 		}
 		// The restored desk picks up where the copy was taken.
-		srv := startServe(t, restored)
+		srv := startInstance(t, restored, "serve")
 		waitIngest(t, filepath.Join(restored, "data", "wd.db"), mails)
 		srv.stop()
 		got := deskSnapshot(t, filepath.Join(restored, "data", "wd.db"))

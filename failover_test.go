@@ -19,7 +19,7 @@ import (
 	"warrantydesk/models"
 )
 
-// instance is one `warrantydesk serve` of the failover test, with its own log.
+// instance is one `warrantydesk serve` of a test (failover, backup), with its own log.
 type instance struct {
 	t    *testing.T
 	name string
