@@ -154,39 +154,7 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	defer store.Close()
 	ctx := context.Background()
-	recs, total, err := store.ListIntake(ctx, models.IntakeFilter{Limit: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := recs
-	for off := 500; int64(off) < total; off += 500 {
-		more, _, err := store.ListIntake(ctx, models.IntakeFilter{Limit: 500, Offset: off})
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, more...)
-	}
-	seenUID := map[uint32]int{}
-	outcomes := map[string]int{}
-	for _, r := range all {
-		seenUID[r.UID]++
-		outcomes[r.Outcome]++
-	}
-	for uid := uint32(1); uid <= mails; uid++ {
-		if seenUID[uid] != 1 {
-			t.Errorf("UID %d recorded %d times", uid, seenUID[uid])
-		}
-	}
-	if len(all) != mails {
-		t.Errorf("%d intake records for %d mails", len(all), mails)
-	}
-	_, tickets, err := store.ListTickets(ctx, models.TicketFilter{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int(tickets) != wantTickets {
-		t.Errorf("%d tickets, want %d (one per distinct new mail)", tickets, wantTickets)
-	}
+	outcomes, tickets := checkIntakeExactlyOnce(t, store, mails, wantTickets)
 	// Exactly one acknowledgement per ticket is queued or sent: reprocessing
 	// after a kill never queues a second one.
 	byStatus, err := store.CountOutboxByStatus(ctx)
@@ -195,9 +163,6 @@ func TestSIGKILLDuringIngestLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	if acks := byStatus[models.OutboxQueued] + byStatus[models.OutboxSent]; acks != tickets {
 		t.Errorf("%d acknowledgements in the outbox for %d tickets (%v)", acks, tickets, byStatus)
-	}
-	if outcomes[models.OutcomePending] != 0 || outcomes[models.OutcomeQuarantined] != 0 {
-		t.Errorf("outcomes %v", outcomes)
 	}
 	t.Logf("%d mails, %d SIGKILLs: outcomes %v, %d tickets, %d duplicates recognised, %d mails sent",
 		mails, rounds, outcomes, tickets, wantDup, len(capture.Messages()))
@@ -258,4 +223,45 @@ tls = "none"
 address = "helpdesk@kommun.test"
 ack_limit_per_hour = 1000
 `, serverSecret, dsn, imapSrv.Host(), imapSrv.Port(), capture.Host(), capture.Port())
+}
+
+// checkIntakeExactlyOnce checks that store recorded each of the UIDs 1..mails
+// once and finished every record (none pending or quarantined), and that it
+// holds wantTickets tickets. It returns the outcomes and the ticket count.
+func checkIntakeExactlyOnce(t *testing.T, store *models.Store, mails, wantTickets int) (map[string]int, int64) {
+	t.Helper()
+	ctx := context.Background()
+	var all []models.IntakeRecord
+	for off := 0; ; off += 500 {
+		recs, total, err := store.ListIntake(ctx, models.IntakeFilter{Limit: 500, Offset: off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, recs...)
+		if int64(len(all)) >= total || len(recs) == 0 {
+			break
+		}
+	}
+	seenUID := map[uint32]int{}
+	outcomes := map[string]int{}
+	for _, r := range all {
+		seenUID[r.UID]++
+		outcomes[r.Outcome]++
+	}
+	for uid := uint32(1); uid <= uint32(mails); uid++ {
+		if seenUID[uid] != 1 {
+			t.Errorf("UID %d recorded %d times", uid, seenUID[uid])
+		}
+	}
+	if len(all) != mails || outcomes[models.OutcomePending] != 0 || outcomes[models.OutcomeQuarantined] != 0 {
+		t.Errorf("%d intake records for %d mails, outcomes %v", len(all), mails, outcomes)
+	}
+	_, tickets, err := store.ListTickets(ctx, models.TicketFilter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int(tickets) != wantTickets {
+		t.Errorf("%d tickets, want %d (one per distinct new mail)", tickets, wantTickets)
+	}
+	return outcomes, tickets
 }

@@ -245,38 +245,7 @@ func runFailover(t *testing.T, driver, dsn string) {
 	standby.stop()
 	restarted.stop()
 
-	var all []models.IntakeRecord
-	for off := 0; ; off += 500 {
-		recs, total, err := store.ListIntake(ctx, models.IntakeFilter{Limit: 500, Offset: off})
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, recs...)
-		if int64(len(all)) >= total || len(recs) == 0 {
-			break
-		}
-	}
-	seenUID := map[uint32]int{}
-	outcomes := map[string]int{}
-	for _, r := range all {
-		seenUID[r.UID]++
-		outcomes[r.Outcome]++
-	}
-	for uid := uint32(1); uid <= mails; uid++ {
-		if seenUID[uid] != 1 {
-			t.Errorf("UID %d recorded %d times", uid, seenUID[uid])
-		}
-	}
-	if len(all) != mails || outcomes[models.OutcomePending] != 0 || outcomes[models.OutcomeQuarantined] != 0 {
-		t.Errorf("%d intake records for %d mails, outcomes %v", len(all), mails, outcomes)
-	}
-	_, tickets, err := store.ListTickets(ctx, models.TicketFilter{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int(tickets) != wantTickets {
-		t.Errorf("%d tickets, want %d (one per distinct new mail)", tickets, wantTickets)
-	}
+	outcomes, tickets := checkIntakeExactlyOnce(t, store, mails, wantTickets)
 	byStatus, err := store.CountOutboxByStatus(ctx)
 	if err != nil {
 		t.Fatal(err)
