@@ -217,22 +217,7 @@ func trimZ(s string) string {
 // search gives (SkipCount takes that path).
 func TestTypedNumberSearch(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
-	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	add := func(subject, body string) *Ticket {
-		t.Helper()
-		tk := &Ticket{Subject: subject, RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
-		if err := s.CreateTicket(ctx, tk); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.IndexNewTicket(ctx, tk, []string{body}); err != nil {
-			t.Fatal(err)
-		}
-		return tk
-	}
+	s, add := searchFixture(t)
 	alone := add("Skärmen flimrar", "Den blinkar.")
 	cited := add("Tangentbordet", "Hej, skärmen är svart.")
 	citing := add("Samma fel", fmt.Sprintf("Som i ärende %d är skärmen svart.", cited.Number))

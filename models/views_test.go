@@ -262,21 +262,7 @@ func explain(t *testing.T, s *Store, sql string, vars ...any) string {
 // web layer's job); diacritics and prefixes match both ways.
 func TestSearchSnippetsAndRanking(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
-	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	add := func(subject, body string) *Ticket {
-		tk := &Ticket{Subject: subject, RequesterID: r.ID, Requester: *r, Status: StatusNew, Priority: "normal", Category: CategoryOther}
-		if err := s.CreateTicket(ctx, tk); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.IndexNewTicket(ctx, tk, []string{body}); err != nil {
-			t.Fatal(err)
-		}
-		return tk
-	}
+	s, add := searchFixture(t)
 	bodyOnly := add("Fråga", "Hej, skärmen på min dator är svart sedan i morse. <script>alert(1)</script>")
 	subject := add("Skärmen flimrar", "Den blinkar hela tiden.")
 	for _, q := range []string{"skarm", "skärm", "SKÄRMEN", "skarmen"} {
