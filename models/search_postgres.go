@@ -61,6 +61,20 @@ var pgSeparatorStandIns, pgUnseparate = func() (string, *strings.Replacer) {
 	return stand.String(), strings.NewReplacer(pairs...)
 }()
 
+// tsConfig is the statement creating text search configuration name, a
+// copy of pg_catalog's copyOf whose words go through unaccent, then dict;
+// unless the schema has it already.
+func tsConfig(name, copyOf, dict string) string {
+	return `DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + name + `' AND cfgnamespace = current_schema()::regnamespace) THEN
+				CREATE TEXT SEARCH CONFIGURATION ` + name + ` (COPY = pg_catalog.` + copyOf + `);
+				ALTER TEXT SEARCH CONFIGURATION ` + name + `
+					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+					WITH unaccent, ` + dict + `;
+			END IF;
+		END $$`
+}
+
 // createTicketSearchPostgres is migration 2 on PostgreSQL.
 func createTicketSearchPostgres(tx *gorm.DB) error {
 	vector := func(column, weight string) string {
@@ -69,25 +83,11 @@ func createTicketSearchPostgres(tx *gorm.DB) error {
 	stmts := []string{
 		// unaccent is a trusted extension: a database owner may create it.
 		`CREATE EXTENSION IF NOT EXISTS unaccent`,
-		`DO $$ BEGIN
-			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgSearchConfig + `' AND cfgnamespace = current_schema()::regnamespace) THEN
-				CREATE TEXT SEARCH CONFIGURATION ` + pgSearchConfig + ` (COPY = pg_catalog.swedish);
-				ALTER TEXT SEARCH CONFIGURATION ` + pgSearchConfig + `
-					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
-					WITH unaccent, swedish_stem;
-			END IF;
-		END $$`,
+		tsConfig(pgSearchConfig, "swedish", "swedish_stem"),
 		// The same words unstemmed, for prefixes: "tangentb" finds
 		// "tangentbordet" (stemmed: tangentbord), and "tangenter" (stemmed:
 		// tangent) does not find it, as on SQLite.
-		`DO $$ BEGIN
-			IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '` + pgPrefixConfig + `' AND cfgnamespace = current_schema()::regnamespace) THEN
-				CREATE TEXT SEARCH CONFIGURATION ` + pgPrefixConfig + ` (COPY = pg_catalog.simple);
-				ALTER TEXT SEARCH CONFIGURATION ` + pgPrefixConfig + `
-					ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
-					WITH unaccent, simple;
-			END IF;
-		END $$`,
+		tsConfig(pgPrefixConfig, "simple", "simple"),
 		// pgQueryFunc turns the words of a search (PGSearchQuery) into a
 		// tsquery: every word must match, either a word of the same stem
 		// or a word starting with it; stop words ("och") are left out, as
