@@ -426,13 +426,10 @@ func (s *Service) storeMessage(ctx context.Context, tx *models.Store, ticketID u
 	}
 	for _, a := range p.Attachments {
 		sum := a.SHA256
-		var err error
 		if sum == "" { // a Parsed built by hand
-			sum, err = tx.PutBlob(ctx, a.Data)
-		} else {
-			err = tx.PutBlobSum(ctx, sum, a.Data)
+			sum = models.SHA256Hex(a.Data)
 		}
-		if err != nil {
+		if err := tx.PutBlobSum(ctx, sum, a.Data); err != nil {
 			return nil, err
 		}
 		m.Attachments = append(m.Attachments, models.Attachment{

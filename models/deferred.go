@@ -86,9 +86,11 @@ func (d *DeferredWrites) Flush(ctx context.Context, tx *Store) error {
 // back than since reads its address again.
 func (d *DeferredWrites) PreloadAcks(ctx context.Context, tx *Store, emails []string, since time.Time) error {
 	var want []string
+	seen := make(map[string]bool, len(emails))
 	for _, e := range emails {
 		e = strings.ToLower(e)
-		if l := d.acks[e]; e != "" && (l == nil || since.Before(l.loadedSince)) && !slices.Contains(want, e) {
+		if l := d.acks[e]; e != "" && !seen[e] && (l == nil || since.Before(l.loadedSince)) {
+			seen[e] = true
 			want = append(want, e)
 		}
 	}
