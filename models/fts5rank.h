@@ -1,5 +1,5 @@
 /*
-** The declarations of sqlite3.h and fts5.h (SQLite 3.45) that fts5rank.c
+** The declarations of sqlite3.h and fts5.h (SQLite 3.54) that fts5rank.c
 ** uses, copied from the amalgamation that github.com/mattn/go-sqlite3
 ** compiles into the binary: its functions are linked from there, so no
 ** SQLite headers or library need to be installed. fts5_api and
