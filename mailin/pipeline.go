@@ -214,6 +214,10 @@ func (p *Processor) applyBatch(ctx context.Context, items []pending) error {
 		if err := deferred.PreloadAcks(ctx, tx, batchSenders(items), time.Now().Add(-time.Hour)); err != nil {
 			return err
 		}
+		// Likewise the duplicate check: one query for the batch's stored twins.
+		if err := deferred.PreloadTwins(ctx, tx, batchMailKeys(items)); err != nil {
+			return err
+		}
 		for i := range items {
 			if err := p.applyOne(ctx, tx, &items[i], false); err != nil {
 				return err
@@ -253,6 +257,21 @@ func batchSenders(items []pending) []string {
 	return out
 }
 
+// batchMailKeys returns the duplicate-check keys of the parsed mails of a
+// batch, as applyOne records them.
+func batchMailKeys(items []pending) []models.MailKey {
+	out := make([]models.MailKey, 0, len(items))
+	for _, it := range items {
+		if it.parsed != nil && it.bad == nil && it.loadErr == nil {
+			out = append(out, models.MailKey{MessageID: recordedMessageID(it.parsed), SHA256: it.rec.SHA256})
+		}
+	}
+	return out
+}
+
+// recordedMessageID is the Message-ID an intake record keeps of a mail.
+func recordedMessageID(p *Parsed) string { return clip(p.MessageID, 500) }
+
 // mailFailure is a mail the thread or apply stage failed on, in the first
 // (savepoint-free) attempt at a batch; intakeID 0 when writing the batch's
 // deferred rows failed.
@@ -288,7 +307,7 @@ func (p *Processor) applyOne(ctx context.Context, tx *models.Store, it *pending,
 		return tx.FinishIntake(ctx, rec)
 	}
 	parsed := it.parsed
-	rec.MessageID, rec.FromEmail, rec.Subject, rec.Class = clip(parsed.MessageID, 500), clip(parsed.From.Email, 320), clip(parsed.Subject, 500), parsed.Class
+	rec.MessageID, rec.FromEmail, rec.Subject, rec.Class = recordedMessageID(parsed), clip(parsed.From.Email, 320), clip(parsed.Subject, 500), parsed.Class
 	rec.Outcome, rec.Reason, rec.TicketID, rec.DuplicateOf = "", "", nil, nil
 	if twin, err := tx.ProcessedTwin(ctx, rec); err == nil {
 		rec.Outcome, rec.Reason, rec.DuplicateOf = models.OutcomeIgnored, fmt.Sprintf("duplicate of intake #%d (same Message-ID and content)", twin.ID), &twin.ID

@@ -28,6 +28,16 @@ type DeferredWrites struct {
 	search     map[uint]*searchRow // by ticket ID
 	searchIDs  []uint              // ticket IDs in the order first indexed
 	nextNumber int64               // the next ticket number; 0 = not read yet
+	// twins holds, for each mail key PreloadTwins read, the stored processed
+	// records of that mail (ProcessedTwin's candidates), in id order; a key
+	// with no records maps to nil. A key absent here is read by query.
+	twins map[MailKey][]IntakeRecord
+}
+
+// MailKey is what makes two intake records the same mail for deduplication:
+// the Message-ID (as recorded, clipped) and the content hash.
+type MailKey struct {
+	MessageID, SHA256 string
 }
 
 // ackLedger is what the transaction knows of the acknowledgements to one
@@ -116,6 +126,88 @@ func (d *DeferredWrites) PreloadAcks(ctx context.Context, tx *Store, emails []st
 		}
 	}
 	return nil
+}
+
+// PreloadTwins reads, with one query per 200 keys (by Message-ID), the stored processed
+// records that ProcessedTwin looks for (same Message-ID and hash, not pending,
+// not themselves duplicates), so that checking a batch's mails for twins
+// needs no query per mail. Keys without a Message-ID are left to
+// ProcessedTwin's own query: it matches on the hash alone.
+//
+// What it reads stays right for the whole transaction: intake records change
+// only through FinishIntake, which the deferred writes hold back until Flush,
+// and through RecordFetched, which waits for the writer (the one SQLite
+// connection; lockWrites on PostgreSQL) and records mails pending.
+func (d *DeferredWrites) PreloadTwins(ctx context.Context, tx *Store, keys []MailKey) error {
+	if d.twins == nil {
+		d.twins = make(map[MailKey][]IntakeRecord, len(keys))
+	}
+	var want []MailKey
+	seen := make(map[MailKey]bool, len(keys))
+	for _, k := range keys {
+		if _, ok := d.twins[k]; k.MessageID != "" && !ok && !seen[k] {
+			seen[k] = true
+			want = append(want, k)
+		}
+	}
+	for chunk := range slices.Chunk(want, 200) {
+		// Only the Message-IDs go into the query; the hash is checked
+		// below. SQLite's index on (message_id, sha256) takes a second IN
+		// list as every combination of the two, 200 × 200 lookups: 12 ms
+		// for a batch of 200 among 20,000 records, against 5.7 ms for the
+		// 200 per-mail queries and 0.4 ms for the Message-IDs alone. A
+		// Message-ID rarely comes with more than one content.
+		ids := make([]string, len(chunk))
+		asked := make(map[MailKey]bool, len(chunk))
+		for i, k := range chunk {
+			ids[i] = k.MessageID
+			asked[k] = true
+			d.twins[k] = nil // read; no record until the query finds one
+		}
+		rows, err := tx.r.WithContext(ctx).Raw(`SELECT id, ticket_id, message_id, sha256 FROM intake_records
+			WHERE message_id IN ? AND outcome <> ? AND duplicate_of IS NULL ORDER BY id`, ids, OutcomePending).Rows()
+		if err != nil {
+			return fmt.Errorf("read processed twins of %d mails: %w", len(chunk), err)
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var r IntakeRecord
+				if err := rows.Scan(&r.ID, &r.TicketID, &r.MessageID, &r.SHA256); err != nil {
+					return err
+				}
+				// A key of a later chunk takes its rows from its own query.
+				k := MailKey{MessageID: r.MessageID, SHA256: r.SHA256}
+				if asked[k] {
+					got := d.twins[k]
+					d.twins[k] = append(got, r)
+				}
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return fmt.Errorf("read processed twins of %d mails: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// storedTwin is ProcessedTwin's query answered from what PreloadTwins read:
+// the first stored twin of rec, and whether rec's key was read at all.
+func (d *DeferredWrites) storedTwin(rec *IntakeRecord) (twin *IntakeRecord, loaded bool) {
+	if d == nil || rec.MessageID == "" {
+		return nil, false
+	}
+	recs, ok := d.twins[MailKey{MessageID: rec.MessageID, SHA256: rec.SHA256}]
+	if !ok {
+		return nil, false
+	}
+	for i := range recs {
+		if recs[i].ID != rec.ID {
+			return &recs[i], true
+		}
+	}
+	return nil, true
 }
 
 // countAcks counts the acknowledgements to email since t, reading the

@@ -183,20 +183,31 @@ func (s *Store) PendingIntake(ctx context.Context, limit int) ([]IntakeRecord, e
 // ProcessedTwin returns an earlier, already processed record of the same mail
 // (same Message-ID and content hash), or ErrNotFound. Only the twin's ID and
 // TicketID are loaded when it comes from the database. Intake asks this for
-// every mail, hence the plain query.
+// every mail, hence the plain query — or none, when the batch's
+// DeferredWrites preloaded the mail's twins (PreloadTwins).
 func (s *Store) ProcessedTwin(ctx context.Context, rec *IntakeRecord) (*IntakeRecord, error) {
 	var twin IntakeRecord
-	query := "SELECT id, ticket_id FROM intake_records WHERE sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL"
-	args := []any{rec.SHA256, rec.ID, OutcomePending}
-	if rec.MessageID != "" {
-		query += " AND message_id = ?"
-		args = append(args, rec.MessageID)
+	var err error
+	d := deferredOf(ctx)
+	if stored, loaded := d.storedTwin(rec); loaded {
+		if stored == nil {
+			err = ErrNotFound
+		} else {
+			twin = IntakeRecord{ID: stored.ID, TicketID: stored.TicketID}
+		}
+	} else {
+		query := "SELECT id, ticket_id FROM intake_records WHERE sha256 = ? AND id <> ? AND outcome <> ? AND duplicate_of IS NULL"
+		args := []any{rec.SHA256, rec.ID, OutcomePending}
+		if rec.MessageID != "" {
+			query += " AND message_id = ?"
+			args = append(args, rec.MessageID)
+		}
+		err = queryRow(ctx, s.w, query+" ORDER BY id LIMIT 1", args...).Scan(&twin.ID, &twin.TicketID)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = ErrNotFound
+		}
 	}
-	err := queryRow(ctx, s.w, query+" ORDER BY id LIMIT 1", args...).Scan(&twin.ID, &twin.TicketID)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
-	if d := deferredOf(ctx); d != nil {
+	if d != nil {
 		// Records finished earlier in this batch are not written yet.
 		for i := range d.finished {
 			f := &d.finished[i]
