@@ -53,17 +53,33 @@ func (s *Store) AssetBySerial(ctx context.Context, serial string) (*Asset, error
 }
 
 // AssetsByCandidates returns the assets whose serial or (upper-cased) asset tag is
-// one of the normalised candidates, in candidate order.
+// one of the normalised candidates, in candidate order, each with its
+// vendor. (Scanned by hand with the vendor joined, as AssetsAssignedTo: intake
+// asks it inside the writer's transaction for every new ticket, and GORM's
+// Find with Preload cost several times SQLite's lookups.)
 func (s *Store) AssetsByCandidates(ctx context.Context, candidates []string) ([]Asset, error) {
 	if len(candidates) == 0 {
 		return nil, nil
 	}
-	var found []Asset
-	err := s.r.WithContext(ctx).Preload("Vendor").
-		Where("serial IN ? OR "+normTagSQL+" IN ?", candidates, candidates).
-		Find(&found).Error
+	// The candidates' number varies, so the statement is not one of
+	// readRows' prepared constants.
+	list := strings.Repeat("?, ", len(candidates)-1) + "?"
+	args := make([]any, 0, 2*len(candidates))
+	for range 2 {
+		for _, c := range candidates {
+			args = append(args, c)
+		}
+	}
+	// No ORDER BY, as GORM's query had none: the rows come in the order of
+	// SQLite's lookups (by serial, then by tag), which decides between two
+	// assets matching one candidate.
+	rows, err := queryRows(ctx, s.r, assetWithVendorSQL+" WHERE d.serial IN ("+list+") OR "+normTagSQL+" IN ("+list+")", args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("assets by serial or tag: %w", err)
+	}
+	found, err := scanAssetsWithVendor(rows)
+	if err != nil {
+		return nil, fmt.Errorf("assets by serial or tag: %w", err)
 	}
 	var out []Asset
 	seen := map[uint]bool{}
@@ -88,8 +104,19 @@ func (s *Store) AssetsAssignedTo(ctx context.Context, email string) ([]Asset, er
 	if err != nil {
 		return nil, fmt.Errorf("assets of %s: %w", email, err)
 	}
+	out, err := scanAssetsWithVendor(rows)
+	if err != nil {
+		return nil, fmt.Errorf("assets of %s: %w", email, err)
+	}
+	return out, nil
+}
+
+// scanAssetsWithVendor reads and closes rows of assetWithVendorSQL: the
+// assets, each with its vendor when it has one, as GORM's Find with
+// Preload("Vendor") gives them (an empty list, not nil, when none).
+func scanAssetsWithVendor(rows *sql.Rows) ([]Asset, error) {
 	defer rows.Close()
-	out := []Asset{} // as GORM's Find gives: empty, not nil
+	out := []Asset{}
 	for rows.Next() {
 		var (
 			a                       Asset
@@ -107,7 +134,7 @@ func (s *Store) AssetsAssignedTo(ctx context.Context, email string) ([]Asset, er
 			&assigned, &dept, &a.State, &a.ReplacedByID, &created, &updated, &a.WarrantyEndsOnEffective,
 			&vID, &vName, &vEmail, &vPattern, &vMonths, &vTurnaround, &vAutoForward, &vCreated, &vUpdated)
 		if err != nil {
-			return nil, fmt.Errorf("assets of %s: %w", email, err)
+			return nil, err
 		}
 		a.AssetTag, a.Model, a.Manufacturer, a.AssignedTo, a.Department = tag.String, model.String, maker.String, assigned.String, dept.String
 		a.WarrantyMonths, a.CreatedAt, a.UpdatedAt = int(months.Int64), created.Time, updated.Time
@@ -118,20 +145,20 @@ func (s *Store) AssetsAssignedTo(ctx context.Context, email string) ([]Asset, er
 		}
 		out = append(out, a)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("assets of %s: %w", email, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
-// assetsAssignedToSQL selects the assets of an email (lower case) not in a
-// state, with their resellers, as AssetsAssignedTo scans them.
-const assetsAssignedToSQL = `SELECT d.id, d.serial, d.asset_tag, d.model, d.manufacturer, d.vendor_id, d.delivered_on,
+// assetWithVendorSQL selects assets (d) with their vendors (v), as
+// scanAssetsWithVendor reads them; a WHERE clause follows.
+const assetWithVendorSQL = `SELECT d.id, d.serial, d.asset_tag, d.model, d.manufacturer, d.vendor_id, d.delivered_on,
 	d.warranty_months, d.warranty_ends_on, d.assigned_to, d.department, d.state, d.replaced_by_id, d.created_at, d.updated_at,
 	d.warranty_ends_on_effective,
 	v.id, v.name, v.email, v.case_pattern, v.warranty_months, v.turnaround_days, v.auto_forward, v.created_at, v.updated_at
-	FROM assets d LEFT JOIN vendors v ON v.id = d.vendor_id
-	WHERE LOWER(d.assigned_to) = ? AND d.state <> ? ORDER BY d.id`
+	FROM assets d LEFT JOIN vendors v ON v.id = d.vendor_id`
+
+// assetsAssignedToSQL selects the assets of an email (lower case) not in a
+// state, with their resellers, as AssetsAssignedTo scans them.
+const assetsAssignedToSQL = assetWithVendorSQL + ` WHERE LOWER(d.assigned_to) = ? AND d.state <> ? ORDER BY d.id`
 
 // AssetFilter selects assets for a list. Empty fields do not filter.
 type AssetFilter struct {

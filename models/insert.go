@@ -102,6 +102,16 @@ func insertSQL(db *gorm.DB, table string, columns []string, values []any, suffix
 // queryRow runs query, written with "?" placeholders (and no "?" anywhere else), on db's connection
 // with the dialect's own placeholders and without GORM's statement building.
 func queryRow(ctx context.Context, db *gorm.DB, query string, args ...any) *sql.Row {
+	return db.WithContext(ctx).Statement.ConnPool.QueryRowContext(ctx, dialectPlaceholders(db, query, args), args...)
+}
+
+// queryRows is queryRow for any number of rows; the caller closes them.
+func queryRows(ctx context.Context, db *gorm.DB, query string, args ...any) (*sql.Rows, error) {
+	return db.WithContext(ctx).Statement.ConnPool.QueryContext(ctx, dialectPlaceholders(db, query, args), args...)
+}
+
+// dialectPlaceholders writes query's "?" placeholders as db's dialect wants them.
+func dialectPlaceholders(db *gorm.DB, query string, args []any) string {
 	var b strings.Builder
 	b.Grow(len(query) + 2*len(args))
 	stmt := &gorm.Statement{DB: db}
@@ -115,7 +125,7 @@ func queryRow(ctx context.Context, db *gorm.DB, query string, args ...any) *sql.
 		}
 		b.WriteByte(query[i])
 	}
-	return db.WithContext(ctx).Statement.ConnPool.QueryRowContext(ctx, b.String(), args...)
+	return b.String()
 }
 
 // insertReturningID inserts one row into table and returns its id. It runs on db's connection,

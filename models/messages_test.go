@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,97 @@ func TestAssetsAssignedToMatchesGORM(t *testing.T) {
 	}
 	if got, _ := s.AssetsAssignedTo(ctx, "eva@corp.test"); len(got) != 2 || got[0].Vendor == nil || got[0].Vendor.Name != "Atea" || got[1].Vendor != nil {
 		t.Errorf("devices of eva: %+v", got)
+	}
+}
+
+// TestAssetsByCandidatesMatchesGORM compares the hand-scanned assets found
+// for serial candidates with what GORM's Find with Preload("Vendor") gave,
+// in and outside a transaction: candidate order, a match by asset tag
+// written with dashes and spaces, two assets matching one candidate (one by
+// serial, the other by tag), an asset without vendor and with NULL texts, a
+// candidate given twice, and none found.
+func TestAssetsByCandidatesMatchesGORM(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
+	if err := s.w.Create(v).Error; err != nil {
+		t.Fatal(err)
+	}
+	delivered, ends := time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	for _, a := range []*Asset{
+		{Serial: "PF2ABC12", AssetTag: "it-1", Model: "ThinkPad T14", Manufacturer: "Lenovo", VendorID: &v.ID, DeliveredOn: &delivered,
+			WarrantyMonths: 36, WarrantyEndsOn: &ends, AssignedTo: "eva@corp.test", Department: "Ekonomi", State: AssetInUse},
+		{Serial: "C02XYZ", State: AssetAtVendor},
+		{Serial: "IT1", AssetTag: "X-9", VendorID: &v.ID, DeliveredOn: &delivered, State: AssetInUse},
+		{Serial: "SN777", AssetTag: "ab 12-3", State: AssetRetired},
+	} {
+		if _, err := s.UpsertAsset(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.w.Exec("UPDATE assets SET asset_tag = NULL, model = NULL, manufacturer = NULL, department = NULL WHERE serial = 'C02XYZ'").Error; err != nil {
+		t.Fatal(err)
+	}
+	// What AssetsByCandidates was before it scanned by hand.
+	viaGORM := func(db *Store, candidates []string) []Asset {
+		t.Helper()
+		if len(candidates) == 0 {
+			return nil
+		}
+		var found []Asset
+		if err := db.r.Preload("Vendor").Where("serial IN ? OR "+normTagSQL+" IN ?", candidates, candidates).Find(&found).Error; err != nil {
+			t.Fatal(err)
+		}
+		var out []Asset
+		seen := map[uint]bool{}
+		for _, c := range candidates {
+			for _, a := range found {
+				tag := strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(a.AssetTag))
+				if !seen[a.ID] && (a.Serial == c || tag == c) {
+					seen[a.ID] = true
+					out = append(out, a)
+				}
+			}
+		}
+		return out
+	}
+	cases := []struct {
+		name       string
+		candidates []string
+		serials    []string // of the assets found, in order
+	}{
+		{"serial and tag of two assets", []string{"IT1"}, []string{"IT1", "PF2ABC12"}},
+		{"candidate order", []string{"C02XYZ", "PF2ABC12"}, []string{"C02XYZ", "PF2ABC12"}},
+		{"tag with dashes and spaces, repeats, unknown", []string{"AB123", "NOPE", "PF2ABC12", "AB123", "IT1"}, []string{"SN777", "PF2ABC12", "IT1"}},
+		{"none found", []string{"NOPE"}, nil},
+		{"no candidates", nil, nil},
+	}
+	check := func(t *testing.T, db *Store, candidates, serials []string) {
+		t.Helper()
+		got, err := db.AssetsByCandidates(ctx, candidates)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := viaGORM(db, candidates); !reflect.DeepEqual(got, want) {
+			t.Errorf("\n got %+v\nwant %+v", got, want)
+		}
+		var gotSerials []string
+		for _, a := range got {
+			gotSerials = append(gotSerials, a.Serial)
+			if (a.VendorID != nil) != (a.Vendor != nil) {
+				t.Errorf("%s: vendor id %v, vendor %v", a.Serial, a.VendorID, a.Vendor)
+			}
+		}
+		if !slices.Equal(gotSerials, serials) {
+			t.Errorf("found %v; want %v", gotSerials, serials)
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			check(t, s, c.candidates, c.serials)
+			if err := s.Tx(ctx, func(tx *Store) error { check(t, tx, c.candidates, c.serials); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
