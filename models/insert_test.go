@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -147,4 +148,70 @@ func TestPlainInsertsReadBackLikeGORM(t *testing.T) {
 // microsecond, which is what PostgreSQL stores (SQLite keeps nanoseconds).
 func sameMicrosecond(a, b time.Time) bool {
 	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
+}
+
+// TestPlainInsertIDsAreTheRows checks the ids the plain inserts report
+// (on SQLite the connection's last insert rowid) against the rows written:
+// each table's id is its rowid, a skipped conflicting insert reports no id
+// even right after another table's insert, and the rows inserted around it
+// keep theirs.
+func TestPlainInsertIDsAreTheRows(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	if s.sqlite() {
+		for _, table := range []string{"messages", "tickets", "outbox_mails", "intake_records", "requesters", "attachments"} {
+			var typ string
+			var pk int
+			if err := s.r.Raw(`SELECT type, pk FROM pragma_table_info(?) WHERE name = 'id'`, table).Row().Scan(&typ, &pk); err != nil {
+				t.Fatal(table, err)
+			}
+			if !strings.EqualFold(typ, "integer") || pk != 1 {
+				t.Errorf("%s.id is %s (pk %d); the plain inserts take the rowid for it", table, typ, pk)
+			}
+		}
+	}
+	err := s.Tx(ctx, func(tx *Store) error {
+		db := tx.w.WithContext(ctx)
+		now := time.Now().UTC()
+		var ids []uint
+		for i, email := range []string{"anna@kommun.test", "bo@kommun.test", "cia@kommun.test"} {
+			// Rows of another table in between move the last insert rowid on.
+			rec := IntakeRecord{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), SHA256: "h", Outcome: OutcomePending, FetchedAt: now}
+			if _, inserted, err := insertNewReturningID(ctx, db, "intake_records", intakeColumns, intakeValues(&rec)); err != nil || !inserted {
+				t.Fatalf("intake record %d: inserted %v, %v", i+1, inserted, err)
+			}
+			id, err := insertReturningID(ctx, db, "requesters", requesterColumns, requesterValues(&Requester{Email: email, CreatedAt: now, UpdatedAt: now}))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		for i, email := range []string{"anna@kommun.test", "bo@kommun.test", "cia@kommun.test"} {
+			var id uint
+			if err := tx.r.Raw("SELECT id FROM requesters WHERE email = ?", email).Row().Scan(&id); err != nil {
+				return err
+			}
+			if ids[i] != id {
+				t.Errorf("%s: insert reported id %d; the row has %d", email, ids[i], id)
+			}
+		}
+		// UID 2 again, right after a requester's insert: skipped, no id.
+		again := IntakeRecord{Mailbox: "INBOX", UIDValidity: 1, UID: 2, SHA256: "h", Outcome: OutcomePending, FetchedAt: now}
+		if id, inserted, err := insertNewReturningID(ctx, db, "intake_records", intakeColumns, intakeValues(&again)); err != nil || inserted || id != 0 {
+			t.Errorf("a recorded UID again: id %d, inserted %v, %v; want skipped", id, inserted, err)
+		}
+		fresh := IntakeRecord{Mailbox: "INBOX", UIDValidity: 1, UID: 9, SHA256: "h", Outcome: OutcomePending, FetchedAt: now}
+		id, inserted, err := insertNewReturningID(ctx, db, "intake_records", intakeColumns, intakeValues(&fresh))
+		if err != nil || !inserted {
+			t.Fatalf("a new UID: inserted %v, %v", inserted, err)
+		}
+		var uid uint32
+		if err := tx.r.Raw("SELECT uid FROM intake_records WHERE id = ?", id).Row().Scan(&uid); err != nil || uid != 9 {
+			t.Errorf("record #%d has uid %d (%v); want 9", id, uid, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
