@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
 )
 
@@ -213,5 +216,37 @@ func TestPlainInsertIDsAreTheRows(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInsertSQLPerDialect checks that the kept insert texts are told apart
+// by dialect, table, columns and suffix: PostgreSQL numbers its
+// placeholders, SQLite does not, whichever was built first.
+func TestInsertSQLPerDialect(t *testing.T) {
+	pg := &gorm.DB{Config: &gorm.Config{Dialector: postgres.Dialector{Config: &postgres.Config{}}}}
+	lite := &gorm.DB{Config: &gorm.Config{Dialector: sqlite.Dialector{}}}
+	cols := []string{"email", "sent_at"}
+	vals := []any{"a@b.test", time.Time{}}
+	cases := []struct {
+		name   string
+		db     *gorm.DB
+		table  string
+		cols   []string
+		suffix string
+		want   string
+	}{
+		{"postgres", pg, "ack_logs", cols, "", `INSERT INTO "ack_logs" ("email", "sent_at") VALUES ($1, $2) `},
+		{"sqlite", lite, "ack_logs", cols, "", `INSERT INTO "ack_logs" ("email", "sent_at") VALUES (?, ?) `},
+		{"postgres again", pg, "ack_logs", cols, "", `INSERT INTO "ack_logs" ("email", "sent_at") VALUES ($1, $2) `},
+		{"suffix", lite, "ack_logs", cols, "ON CONFLICT DO NOTHING", `INSERT INTO "ack_logs" ("email", "sent_at") VALUES (?, ?) ON CONFLICT DO NOTHING`},
+		{"other table", lite, "ack_log2", cols, "", `INSERT INTO "ack_log2" ("email", "sent_at") VALUES (?, ?) `},
+		{"other columns", lite, "ack_logs", []string{"email", "created_at"}, "", `INSERT INTO "ack_logs" ("email", "created_at") VALUES (?, ?) `},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := insertSQL(c.db, c.table, c.cols, vals, c.suffix); got != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+		})
 	}
 }
