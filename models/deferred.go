@@ -32,6 +32,9 @@ type DeferredWrites struct {
 	// records of that mail (ProcessedTwin's candidates), in id order; a key
 	// with no records maps to nil. A key absent here is read by query.
 	twins map[MailKey][]IntakeRecord
+	// twinsCleaned is set when twins' Message-IDs are as PostgreSQL stores
+	// and compares them (cleanText), not as the mail has them.
+	twinsCleaned bool
 }
 
 // MailKey is what makes two intake records the same mail for deduplication:
@@ -142,9 +145,16 @@ func (d *DeferredWrites) PreloadTwins(ctx context.Context, tx *Store, keys []Mai
 	if d.twins == nil {
 		d.twins = make(map[MailKey][]IntakeRecord, len(keys))
 	}
+	// PostgreSQL keeps a broken Message-ID cleaned, and the per-mail query
+	// finds it by the cleaned original (cleanPool): the keys are cleaned
+	// alike, so that the rows read match them.
+	d.twinsCleaned = !tx.sqlite()
 	var want []MailKey
 	seen := make(map[MailKey]bool, len(keys))
 	for _, k := range keys {
+		if d.twinsCleaned {
+			k.MessageID = cleanText(k.MessageID)
+		}
 		if _, ok := d.twins[k]; k.MessageID != "" && !ok && !seen[k] {
 			seen[k] = true
 			want = append(want, k)
@@ -198,7 +208,11 @@ func (d *DeferredWrites) storedTwin(rec *IntakeRecord) (twin *IntakeRecord, load
 	if d == nil || rec.MessageID == "" {
 		return nil, false
 	}
-	recs, ok := d.twins[MailKey{MessageID: rec.MessageID, SHA256: rec.SHA256}]
+	k := MailKey{MessageID: rec.MessageID, SHA256: rec.SHA256}
+	if d.twinsCleaned {
+		k.MessageID = cleanText(k.MessageID)
+	}
+	recs, ok := d.twins[k]
 	if !ok {
 		return nil, false
 	}

@@ -63,6 +63,7 @@ func TestPreloadTwinsAnswersAsTheQuery(t *testing.T) {
 		{MessageID: "<a@x>", SHA256: "bbb", Outcome: OutcomeCreated},                    // 5: a's ID, b's hash
 		{MessageID: "<c@x>", SHA256: "ccc", Outcome: OutcomeQuarantined},                // 6: c's only record
 		{MessageID: "", SHA256: "ddd", Outcome: OutcomeCreated},                         // 7: no Message-ID
+		{MessageID: "<br\x00oken\xff@x>", SHA256: "fff", Outcome: OutcomeCreated},       // 8: stored cleaned on PostgreSQL
 	}
 	for i := range stored {
 		r := &stored[i]
@@ -84,6 +85,7 @@ func TestPreloadTwinsAnswersAsTheQuery(t *testing.T) {
 		{"nothing stored", IntakeRecord{ID: 104, MessageID: "<e@x>", SHA256: "eee"}, 0},
 		{"without a Message-ID, by hash", IntakeRecord{ID: 105, SHA256: "ddd"}, 7},
 		{"without a Message-ID, any record of the hash", IntakeRecord{ID: 106, SHA256: "bbb"}, 5},
+		{"a broken Message-ID, by its original", IntakeRecord{ID: 107, MessageID: "<br\x00oken\xff@x>", SHA256: "fff"}, 8},
 	}
 	ask := func(ctx context.Context, tx *Store, rec IntakeRecord) uint {
 		t.Helper()
