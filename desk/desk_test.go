@@ -514,3 +514,43 @@ func TestLoginLockout(t *testing.T) {
 		t.Errorf("spraying address: %v, want locked", err)
 	}
 }
+
+// TestMailThreadsByReferencesToTheTicketsNumber checks the references step
+// of threading: a mail whose References name a mail already on a ticket
+// lands on that ticket, and its reason names the ticket's number — for a
+// person's reply and for an automatic mail alike — while a reference nobody
+// knows opens a new ticket.
+func TestMailThreadsByReferencesToTheTicketsNumber(t *testing.T) {
+	f := newFixture(t)
+	first := f.deliver(mailFrom("Anna <anna@kommun.test>", "Teams kraschar", "Teams kraschar efter uppdateringen."))
+	second := f.deliver(mailFrom("Bo <bo@kommun.test>", "Skrivaren", "Skrivaren matar inte papper."))
+	if first.TicketID == nil || second.TicketID == nil {
+		t.Fatalf("fixture: %s, %s", first.Reason, second.Reason)
+	}
+	cases := []struct {
+		name, raw  string
+		ticket     *uint // nil: a new ticket
+		wantReason string
+	}{
+		{"reply", "From: Bo <bo@kommun.test>\nTo: helpdesk@kommun.test\nSubject: Ny fråga\nMessage-ID: <r1@test>\n" +
+			"References: <unknown@test> <" + second.MessageID + ">\n\nNu fungerar den.\n",
+			second.TicketID, "reply added to #1002 (threaded by references)"},
+		{"automatic mail", "From: Anna <anna@kommun.test>\nTo: helpdesk@kommun.test\nSubject: Frånvaro\nMessage-ID: <oof2@test>\n" +
+			"In-Reply-To: <" + first.MessageID + ">\nAuto-Submitted: auto-replied\n\nJag är ledig.\n",
+			first.TicketID, "added to #1001 without changing its status"},
+		{"unknown reference", "From: Cia <cia@kommun.test>\nTo: helpdesk@kommun.test\nSubject: Mus\nMessage-ID: <r2@test>\n" +
+			"References: <unknown@test>\n\nMusen är trasig.\n",
+			nil, "new ticket #1003"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := f.deliver(c.raw)
+			if !strings.Contains(rec.Reason, c.wantReason) {
+				t.Errorf("reason %q; want it to say %q", rec.Reason, c.wantReason)
+			}
+			if c.ticket != nil && (rec.TicketID == nil || *rec.TicketID != *c.ticket) {
+				t.Errorf("on ticket %v; want %d", rec.TicketID, *c.ticket)
+			}
+		})
+	}
+}

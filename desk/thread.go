@@ -61,7 +61,7 @@ func (s *Service) Thread(ctx context.Context, tx *models.Store, p *mailin.Parsed
 	for _, id := range refs {
 		tid, err := tx.TicketIDByMessageID(ctx, id)
 		if err == nil {
-			t, err := tx.TicketByID(ctx, tid)
+			t, err := ticketToFollow(ctx, tx, tid)
 			if err != nil {
 				return th, err
 			}
@@ -106,7 +106,7 @@ func (s *Service) Thread(ctx context.Context, tx *models.Store, p *mailin.Parsed
 		if ref := findCaseRef(vendor.CasePattern, p.Subject+"\n"+p.Text); ref != "" {
 			tid, err := tx.TicketIDByCaseRef(ctx, vendor.ID, ref)
 			if err == nil {
-				t, err := tx.TicketByID(ctx, tid)
+				t, err := ticketToFollow(ctx, tx, tid)
 				if err != nil {
 					return th, err
 				}
@@ -118,6 +118,17 @@ func (s *Service) Thread(ctx context.Context, tx *models.Store, p *mailin.Parsed
 		}
 	}
 	return th, nil
+}
+
+// ticketToFollow is ticket id as found needs it: its ID and number (found
+// follows merges from there). TicketByID would load the ticket with its
+// parties, four queries, for every reply intake threads by reference.
+func ticketToFollow(ctx context.Context, tx *models.Store, id uint) (*models.Ticket, error) {
+	n, err := tx.TicketNumber(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &models.Ticket{ID: id, Number: n}, nil
 }
 
 // isParty reports whether email may add to ticket t by its subject tag: the

@@ -329,13 +329,33 @@ func (s *Store) attachmentsOf(ctx context.Context, ids []uint) ([]Attachment, er
 }
 
 // TicketIDByMessageID finds the ticket holding a message with this Message-ID.
+// The first such message's, as GORM's First gave it; a plain query, as
+// intake asks it for every reference of every mail.
 func (s *Store) TicketIDByMessageID(ctx context.Context, messageID string) (uint, error) {
-	var m Message
-	err := s.r.WithContext(ctx).Select("ticket_id").Where("message_id = ?", messageID).First(&m).Error
-	if err != nil {
-		return 0, notFound(err)
+	var id uint
+	err := queryRow(ctx, s.r, "SELECT ticket_id FROM messages WHERE message_id = ? ORDER BY id LIMIT 1", messageID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
 	}
-	return m.TicketID, nil
+	if err != nil {
+		return 0, fmt.Errorf("ticket of message %q: %w", messageID, err)
+	}
+	return id, nil
+}
+
+// TicketNumber returns the number of ticket id, or ErrNotFound. (Intake's
+// threading needs only the number of the ticket a reference found, not
+// the ticket with its parties that TicketByID loads.)
+func (s *Store) TicketNumber(ctx context.Context, id uint) (int64, error) {
+	var number int64
+	err := queryRow(ctx, s.r, "SELECT number FROM tickets WHERE id = ?", id).Scan(&number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("number of ticket %d: %w", id, err)
+	}
+	return number, nil
 }
 
 // AttachmentByID loads one attachment's metadata.
