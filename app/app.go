@@ -124,9 +124,9 @@ func (a *App) build(ctx context.Context) error {
 	a.Desk = desk.New(a.Store, a.IDs, mails, a.Catalog, desk.Options{
 		Address: mail.Address{Name: cfg.Desk.Name, Address: cfg.Desk.Address}, EnvelopeFrom: cfg.SMTP.From,
 		BaseURL: cfg.Server.BaseURL, VendorShareRequester: cfg.Desk.VendorShareRequester,
-		RetentionMonths: cfg.Desk.RetentionMonths,
-		Language:        cfg.Desk.Language,
-		Location:        loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
+		RetentionMonths: cfg.Desk.RetentionMonths, SearchOptimizeHour: cfg.Desk.SearchOptimizeHour,
+		Language: cfg.Desk.Language,
+		Location: loc, AckLimitPerHour: cfg.Desk.AckLimitPerHour,
 	}, a.Log, kick)
 	a.Webhooks = desk.NewWebhookWorker(a.Store, desk.WebhookWorkerOptions{Logger: a.Log})
 	a.Processor = mailin.NewProcessor(a.Store, a.Desk, ClassifyOptions(cfg), a.Log)

@@ -97,6 +97,9 @@ type DeskConfig struct {
 	VendorShareRequester bool `toml:"vendor_share_requester"`
 	// RetentionMonths erases personal data of tickets closed longer ago than this; 0 = keep.
 	RetentionMonths int `toml:"retention_months"`
+	// SearchOptimizeHour is the hour of the night (local time) at which the search index is merged into
+	// one piece, once a day; -1 = never.
+	SearchOptimizeHour int `toml:"search_optimize_hour"`
 }
 
 // VendorConfig is one reseller.
@@ -135,7 +138,7 @@ func Defaults() Config {
 			PollInterval: Duration{time.Minute}, MaxSize: 25 << 20, Auth: "password"},
 		SMTP: SMTPConfig{Port: 587, TLS: "starttls", Auth: "password"},
 		Desk: DeskConfig{Address: "helpdesk@example.org", Name: "IT-helpdesk", Language: "sv",
-			Timezone: "Europe/Stockholm", AckLimitPerHour: 5},
+			Timezone: "Europe/Stockholm", AckLimitPerHour: 5, SearchOptimizeHour: 2},
 		Reports: reports.DefaultConfig(),
 	}
 }
@@ -371,6 +374,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Desk.RetentionMonths < 0 || c.Desk.RetentionMonths > 600 {
 		bad("desk.retention_months", "%d is outside 0..600", c.Desk.RetentionMonths)
+	}
+	if c.Desk.SearchOptimizeHour < -1 || c.Desk.SearchOptimizeHour > 23 {
+		bad("desk.search_optimize_hour", "%d is not -1 (never) or an hour 0..23", c.Desk.SearchOptimizeHour)
 	}
 	if c.Desk.AckLimitPerHour < 0 {
 		bad("desk.ack_limit_per_hour", "is negative")

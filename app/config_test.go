@@ -76,6 +76,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad tls", "[smtp]\nhost = \"mail\"\ntls = \"yes\"\n", nil, `config smtp.tls: "yes" is not one of`},
 		{"bad language", "[desk]\nlanguage = \"de\"\n", nil, `config desk.language: "de"`},
 		{"bad timezone", "[desk]\ntimezone = \"Mars/Olympus\"\n", nil, "config desk.timezone"},
+		{"bad search optimize hour", "[desk]\nsearch_optimize_hour = 24\n", nil, "config desk.search_optimize_hour: 24 is not -1 (never) or an hour 0..23"},
 		{"bad vendor pattern", "[[vendors]]\nname = \"R\"\nemail = \"r@r.example\"\ncase_pattern = \"RMA-(\"\n", nil, "config vendors[0].case_pattern"},
 		{"duplicate vendor", "[[vendors]]\nname = \"R\"\nemail = \"r@r.example\"\n[[vendors]]\nname = \"r\"\nemail = \"s@r.example\"\n", nil, `config vendors[1].name: "r" is listed twice`},
 		{"syntax error with line", "[server]\nlisten = \n", nil, "wd.toml:2"},

@@ -92,3 +92,64 @@ func TestWarrantyDigestBucketsAndDailyMail(t *testing.T) {
 		t.Errorf("%d digests after day two, want 4", got)
 	}
 }
+
+// TestOptimizeSearchNightly: the search index is merged once a local day,
+// from SearchOptimizeHour for three hours and not outside them, not at all
+// with -1; on SQLite the index is then one piece and finds what it found.
+func TestOptimizeSearchNightly(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	agent, err := f.desk.CreateAgent(ctx, "olle@kommun.test", "Olle", models.RoleAgent, "long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		if _, err := f.desk.CreateTicketAs(ctx, agent, NewTicket{Email: "eva@kommun.test", Subject: "Skärmen flimrar " + strings.Repeat("x", i),
+			Text: "Skärmen flimrar på morgonen."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := func() int64 {
+		t.Helper()
+		p, err := f.store.TicketPage(ctx, models.TicketFilter{Q: "skarm"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Total
+	}
+	before := found()
+	sqlite := f.store.Driver() == "sqlite"
+	if n, err := f.store.SearchSegments(ctx); err != nil || sqlite && n < 2 {
+		t.Fatalf("%d segments before the merge (%v): the test needs several", n, err)
+	}
+	loc := time.FixedZone("CET", 3600)
+	f.desk.opt.Location = loc
+	f.desk.opt.SearchOptimizeHour = 2
+	day := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, loc) }
+	for _, step := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{day(25, 1, 59), false}, // before the hour
+		{day(25, 2, 0), true},
+		{day(25, 2, 15), false}, // once a day
+		{day(26, 5, 0), false},  // past the window: the next night
+		{day(26, 4, 59), true},
+		{day(27, 13, 0), false},
+	} {
+		ran, err := f.desk.OptimizeSearchNightly(ctx, step.at)
+		if err != nil || ran != step.want {
+			t.Errorf("at %s: ran %v (%v), want %v", step.at, ran, err, step.want)
+		}
+	}
+	if n, err := f.store.SearchSegments(ctx); err != nil || sqlite && n != 1 {
+		t.Errorf("%d segments after the merge (%v), want 1", n, err)
+	}
+	if after := found(); after != before || after < 12 {
+		t.Errorf("search found %d before the merge and %d after", before, after)
+	}
+	f.desk.opt.SearchOptimizeHour = -1
+	if ran, err := f.desk.OptimizeSearchNightly(ctx, day(28, 2, 30)); ran || err != nil {
+		t.Errorf("with -1: ran %v (%v)", ran, err)
+	}
+}

@@ -28,6 +28,10 @@ type Options struct {
 	// RetentionMonths, when > 0, erases the personal data of tickets closed
 	// longer ago than this, on the schedule (GDPR storage limitation).
 	RetentionMonths int
+	// SearchOptimizeHour is the hour of the night (local time) at which the
+	// schedule merges the search index into one piece, once a day (see
+	// OptimizeSearchNightly); -1 = never. The zero value is midnight.
+	SearchOptimizeHour int
 	// Now is the clock (tests set it).
 	Now func() time.Time
 	// VendorShareRequester lets mail to a reseller name the requester (name

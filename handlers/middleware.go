@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"warrantydesk/models"
 	"warrantydesk/templates"
 )
 
@@ -25,6 +26,19 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// dataVersionMemo lets a read (GET, HEAD) ask for the data version once:
+// every cache a page reads then answers for the same moment
+// (models.WithDataVersionMemo). Writes ask afresh each time, so that what
+// they read after writing includes their write.
+func dataVersionMemo(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
+			c.SetRequest(r.WithContext(models.WithDataVersionMemo(r.Context())))
+		}
 		return next(c)
 	}
 }

@@ -28,6 +28,7 @@ func (h *handler) routes(e *echo.Echo) {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: h.logPanic}),
 		securityHeaders,
 		middleware.BodyLimit("10M"),
+		dataVersionMemo,
 	)
 
 	// Web pages: language, session and flash, then CSRF on every form.

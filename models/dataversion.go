@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // versionWatch answers DataVersion: one connection of its own that never
@@ -43,6 +44,37 @@ func openVersionWatch(driverName, dsn, query string) (*versionWatch, error) {
 // before reading the data and keeps both; the value is current for as long
 // as DataVersion returns the same number (see Versioned).
 func (s *Store) DataVersion(ctx context.Context) (uint64, error) {
+	memo, _ := ctx.Value(versionMemoKey{}).(*atomic.Uint64)
+	if memo != nil {
+		if v := memo.Load(); v != 0 {
+			return v, nil
+		}
+	}
+	v, err := s.readDataVersion(ctx)
+	if err != nil || memo == nil {
+		return v, err
+	}
+	memo.CompareAndSwap(0, v)
+	return memo.Load(), nil
+}
+
+// versionMemoKey is the context key of WithDataVersionMemo.
+type versionMemoKey struct{}
+
+// WithDataVersionMemo returns ctx in which DataVersion reads the version
+// once and then returns that: for one read of a page, whose parts (the
+// view counts, the lists of agents, vendors, departments) each ask for it.
+// The caches they read then all answer for the same moment, and the
+// version's query (one connection, taken in turn by every request) runs
+// once per page instead of six times. Not for work that writes and then
+// reads what it wrote through a cache: it would get the value from before
+// its write.
+func WithDataVersionMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, versionMemoKey{}, new(atomic.Uint64))
+}
+
+// readDataVersion reads the version (DataVersion without a memo).
+func (s *Store) readDataVersion(ctx context.Context) (uint64, error) {
 	w := s.version
 	if w == nil {
 		return 0, fmt.Errorf("data version: not available inside a transaction")

@@ -142,3 +142,28 @@ func TestDataVersionAfterAFailure(t *testing.T) {
 		t.Errorf("version without a write: %d, %v; want %d", again, err, after)
 	}
 }
+
+// TestDataVersionMemo: within WithDataVersionMemo the version is read once
+// and stays, writes or not; outside it (and in another memo) a write
+// still changes it.
+func TestDataVersionMemo(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	page := WithDataVersionMemo(ctx)
+	first, err := s.DataVersion(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv"); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.DataVersion(page); err != nil || again != first {
+		t.Errorf("in the memo after a write: %d (%v), want %d", again, err, first)
+	}
+	if now, err := s.DataVersion(ctx); err != nil || now == first {
+		t.Errorf("without the memo after a write: %d (%v), want a new version", now, err)
+	}
+	if next, err := s.DataVersion(WithDataVersionMemo(ctx)); err != nil || next == first {
+		t.Errorf("in a new memo after a write: %d (%v), want a new version", next, err)
+	}
+}

@@ -36,7 +36,7 @@ static int wdBm25Prepare(const Fts5ExtensionApi *api, Fts5Context *fts, int nVal
 	int nPhrase = api->xPhraseCount(fts);
 	wdBm25Query *q = sqlite3_malloc64(sizeof(wdBm25Query) + 2 * sizeof(double) * (size_t)nPhrase);
 	if (q == NULL) {
-		return 7; // SQLITE_NOMEM
+		return SQLITE_NOMEM;
 	}
 	q->nPhrase = nPhrase;
 	q->aIDF = (double *)&q[1];
@@ -122,9 +122,9 @@ static void wdBm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
 	sqlite3_result_double(ctx, -score);
 }
 
-// wdInit registers wd_bm25 on a new connection (sqlite3_auto_extension).
-// A build without FTS5 has no fts5() function: the connection opens
-// without wd_bm25.
+// wdInit registers wd_bm25 and wd_snippet (fts5snippet.c) on a new
+// connection (sqlite3_auto_extension). A build without FTS5 has no fts5()
+// function: the connection opens without them.
 static int wdInit(sqlite3 *db, const char **errMsg, const sqlite3_api_routines *routines) {
 	(void)errMsg;
 	(void)routines;
@@ -139,7 +139,11 @@ static int wdInit(sqlite3 *db, const char **errMsg, const sqlite3_api_routines *
 	if (fts5 == NULL || fts5->iVersion < 2) {
 		return SQLITE_OK;
 	}
-	return fts5->xCreateFunction(fts5, "wd_bm25", NULL, wdBm25, NULL);
+	int rc = fts5->xCreateFunction(fts5, "wd_bm25", NULL, wdBm25, NULL);
+	if (rc == SQLITE_OK) {
+		rc = fts5->xCreateFunction(fts5, "wd_snippet", NULL, wdSnippet, NULL);
+	}
+	return rc;
 }
 
 int wdRegisterSearchRank(void) {

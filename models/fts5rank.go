@@ -62,3 +62,33 @@ func (s *Store) phraseMatches(ctx context.Context, phrase string) (int64, error)
 		return n, nil
 	})
 }
+
+// OptimizeSearch merges the full-text index into one piece (FTS5's
+// "optimize"). Every write adds a small piece (a segment) to the index and
+// FTS5 merges them only level by level, so that a search reads a score of
+// them after a day of mail: the page of a common word costs a third more
+// than on a merged index. The merge rewrites the whole index in one write
+// transaction (~10 s at 100 000 tickets). PostgreSQL's GIN index needs no
+// such merge: nothing is done there.
+func (s *Store) OptimizeSearch(ctx context.Context) error {
+	if !s.sqlite() {
+		return nil
+	}
+	if err := s.w.WithContext(ctx).Exec("INSERT INTO ticket_fts(ticket_fts) VALUES('optimize')").Error; err != nil {
+		return fmt.Errorf("optimize the search index: %w", err)
+	}
+	return nil
+}
+
+// SearchSegments is the number of pieces (segments) the full-text index is
+// in on SQLite (see OptimizeSearch); 0 on PostgreSQL.
+func (s *Store) SearchSegments(ctx context.Context) (int, error) {
+	if !s.sqlite() {
+		return 0, nil
+	}
+	var n int
+	if err := s.r.WithContext(ctx).Raw("SELECT COUNT(DISTINCT segid) FROM ticket_fts_idx").Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("count search index segments: %w", err)
+	}
+	return n, nil
+}

@@ -25,7 +25,9 @@ typedef struct sqlite3_value sqlite3_value;
 typedef struct sqlite3_api_routines sqlite3_api_routines;
 
 #define SQLITE_OK 0
+#define SQLITE_NOMEM 7
 #define SQLITE_ROW 100
+#define SQLITE_DONE 101
 
 int sqlite3_auto_extension(void (*xEntryPoint)(void));
 int sqlite3_prepare_v2(sqlite3 *db, const char *zSql, int nByte, sqlite3_stmt **ppStmt, const char **pzTail);
@@ -37,11 +39,17 @@ sqlite3_int64 sqlite3_value_int64(sqlite3_value *);
 double sqlite3_value_double(sqlite3_value *);
 void *sqlite3_malloc64(unsigned long long);
 void sqlite3_free(void *);
+int sqlite3_value_int(sqlite3_value *);
 void sqlite3_result_double(sqlite3_context *, double);
+void sqlite3_result_blob(sqlite3_context *, const void *, int, void (*)(void *));
+void sqlite3_result_null(sqlite3_context *);
 void sqlite3_result_error(sqlite3_context *, const char *, int);
 void sqlite3_result_error_code(sqlite3_context *, int);
 
 #define SQLITE_NULL 5
+#define SQLITE_TRANSIENT ((void (*)(void *)) - 1)
+
+#define FTS5_TOKEN_COLOCATED 0x0001
 
 typedef struct Fts5ExtensionApi Fts5ExtensionApi;
 typedef struct Fts5Context Fts5Context;
@@ -91,7 +99,8 @@ struct fts5_api {
 	                       void (*xDestroy)(void *));
 };
 
-/* warrantydesk's own: fts5rank.c */
+/* warrantydesk's own: fts5rank.c (wd_bm25) and fts5snippet.c (wd_snippet) */
 int wdRegisterSearchRank(void);
+void wdSnippet(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nVal, sqlite3_value **apVal);
 
 #endif

@@ -4,25 +4,10 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // snippetWords is about how many words a search snippet shows.
 const snippetWords = 14
-
-// searchTerms are the words of a search as the index compares them: folded
-// like the unicode61 tokenizer with remove_diacritics (lower case, accents
-// dropped), each matching as a prefix (FTSQuery).
-func searchTerms(q string) []string {
-	var out []string
-	for _, w := range strings.FieldsFunc(q, notTokenRune) {
-		if w = foldWord(w); w != "" {
-			out = append(out, w)
-		}
-	}
-	return out
-}
 
 // notTokenRune reports whether r separates words for unicode61: anything
 // but letters and digits.
@@ -33,169 +18,10 @@ func notTokenRune(r rune) bool {
 	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 }
 
-// foldedHasPrefix reports whether foldWord(w) starts with prefix, folding
-// only as much of w as it needs and without allocating.
-func foldedHasPrefix(w, prefix string) bool {
-	for _, r := range w {
-		if prefix == "" {
-			return true
-		}
-		if r < utf8.RuneSelf {
-			c := byte(r)
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if prefix[0] != c {
-				return false
-			}
-			prefix = prefix[1:]
-			continue
-		}
-		var f string
-		if r < rune(len(foldTable)) {
-			f = foldTable[r]
-		} else {
-			f = foldRune(r)
-		}
-		if len(f) >= len(prefix) {
-			return strings.HasPrefix(f, prefix)
-		}
-		if prefix[:len(f)] != f {
-			return false
-		}
-		prefix = prefix[len(f):]
-	}
-	return prefix == ""
-}
-
-// foldWord lower-cases w and drops its diacritics ("Skärmen" → "skarmen").
-// A snippet folds every word of up to 50 bodies, so the common cases are
-// cheap: a lower-case ASCII word is returned as it is, other ASCII words
-// are lower-cased, and letters up to U+024F come from a table (foldTable)
-// built with the general rule below.
-func foldWord(w string) string {
-	upper := false
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= utf8.RuneSelf {
-			return foldRunes(w)
-		}
-		upper = upper || 'A' <= c && c <= 'Z'
-	}
-	if upper {
-		return strings.ToLower(w)
-	}
-	return w
-}
-
-// foldRunes folds w rune by rune. Folding a word is the same as folding
-// each of its runes: NFD only splits runes (and reorders the combining
-// marks it then drops).
-func foldRunes(w string) string {
-	var b strings.Builder
-	b.Grow(len(w))
-	for _, r := range w {
-		if r < rune(len(foldTable)) {
-			b.WriteString(foldTable[r])
-		} else {
-			b.WriteString(foldRune(r))
-		}
-	}
-	return b.String()
-}
-
-// foldRune is the general rule: lower case, canonical decomposition, every
-// combining mark (Mn) dropped.
-func foldRune(r rune) string {
-	var b strings.Builder
-	for _, d := range norm.NFD.String(string(unicode.ToLower(r))) {
-		if !unicode.Is(unicode.Mn, d) {
-			b.WriteRune(d)
-		}
-	}
-	return b.String()
-}
-
-// foldTable holds foldRune of every rune below U+0250 (Latin, Latin-1 and
-// Latin Extended A and B).
-var foldTable = func() []string {
-	t := make([]string, 0x250)
-	for r := range t {
-		t[r] = foldRune(rune(r))
-	}
-	return t
-}()
-
-// makeSnippet cuts about n words of text around the first word matching a
-// term (as a prefix), wrapping every matching word in SnippetStart and
-// SnippetEnd, with "…" where text was left out. The text stays raw: the web
-// layer escapes it. false when no word matches.
-func makeSnippet(text string, terms []string, n int) (string, bool) {
-	if len(terms) == 0 || n <= 0 {
-		return "", false
-	}
-	// maybe[c] reports whether a word starting with the byte c can match
-	// a term: an ASCII letter folds to itself in lower case, so most words
-	// are turned down on their first byte; a word can start with any
-	// multi-byte rune (0xC0 on), never with a continuation byte.
-	var maybe [256]bool
-	for c := 0xC0; c < len(maybe); c++ {
-		maybe[c] = true
-	}
-	for _, t := range terms {
-		if c := t[0]; c < utf8.RuneSelf {
-			maybe[c] = true
-			if 'a' <= c && c <= 'z' {
-				maybe[c-('a'-'A')] = true
-			}
-		} else {
-			maybe[c] = true
-		}
-	}
-	hit := func(start, end int) bool {
-		if !maybe[text[start]] {
-			return false
-		}
-		for _, t := range terms {
-			if foldedHasPrefix(text[start:end], t) {
-				return true
-			}
-		}
-		return false
-	}
-	// The first match: only the bytes that can start one are looked at
-	// (a body holds a whole conversation; a search cuts up to 50).
-	for i := 0; i < len(text); i++ {
-		if !maybe[text[i]] {
-			continue
-		}
-		if i > 0 { // inside a word?
-			if c := text[i-1]; c < utf8.RuneSelf {
-				if asciiWordByte[c] {
-					continue
-				}
-			} else if r, _ := utf8.DecodeLastRuneInString(text[:i]); !notTokenRune(r) {
-				continue
-			}
-		}
-		start, end := nextWord(text, i)
-		switch {
-		case start < 0:
-			return "", false
-		case start > i: // text[i] starts a separator: look on from the next word
-			i = start - 1
-		case hit(start, end):
-			return snippetAround(text, start, end, hit, n), true
-		default:
-			i = end - 1
-		}
-	}
-	return "", false
-}
-
-// cutSnippet is makeSnippet with the matching words chosen by hit, called
-// with the byte range of words of text (on PostgreSQL, the words
-// ts_headline marked: markedSnippet).
+// cutSnippet cuts the snippet of n words around the first word of text
+// that hit chooses (called with the byte range of each word), as
+// wd_snippet does on SQLite (fts5snippet.c): on PostgreSQL the words
+// ts_headline marked (markedSnippet). false when hit chooses none.
 func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool) {
 	if n <= 0 {
 		return "", false
@@ -217,13 +43,12 @@ func cutSnippet(text string, hit func(start, end int) bool, n int) (string, bool
 // the match, or the text's last n words when it ends sooner; hit tells the
 // other matches.
 func snippetAround(text string, start, end int, hit func(start, end int) bool, n int) string {
-	type word struct{ start, end int }
-	var buf [2*snippetWords + 2]word
-	var words []word
+	var buf [2*snippetWords + 2]snippetWord
+	var words []snippetWord
 	if 2*n+2 <= len(buf) {
 		words = buf[:0]
 	} else {
-		words = make([]word, 0, 2*n+2)
+		words = make([]snippetWord, 0, 2*n+2)
 	}
 	// Up to n words before the match, read backwards: the snippet shows
 	// at most n of them, and it starts with "…" whenever it leaves one
@@ -233,14 +58,14 @@ func snippetAround(text string, start, end int, hit func(start, end int) bool, n
 		if s < 0 {
 			break
 		}
-		words = append(words, word{s, e})
+		words = append(words, snippetWord{s, e})
 		pos = s
 	}
 	first := len(words)
 	for i, j := 0, first-1; i < j; i, j = i+1, j-1 {
 		words[i], words[j] = words[j], words[i]
 	}
-	words = append(words, word{start, end})
+	words = append(words, snippetWord{start, end})
 	// The words after the match that the snippet may show, and one more
 	// to know that text follows.
 	from := max(0, first-n/3)
@@ -249,21 +74,35 @@ func snippetAround(text string, start, end int, hit func(start, end int) bool, n
 		if s < 0 {
 			break
 		}
-		words = append(words, word{s, e})
+		words = append(words, snippetWord{s, e})
 		pos = e
 	}
 	to := min(len(words), from+n)
 	from = max(0, min(from, to-n))
+	return formatSnippet(text, words[from:to], from > 0, to < len(words), func(k int) bool {
+		w := words[from+k]
+		return from+k == first || from+k > first && hit(w.start, w.end)
+	})
+}
+
+// snippetWord is the byte range of a word of a snippet's text.
+type snippetWord struct{ start, end int }
+
+// formatSnippet writes the words of text (in order, at least one) as a
+// snippet: on one line, the marked ones between SnippetStart and
+// SnippetEnd, "…" first when words before them were left out and last
+// when words after them were (otherwise the rest of text follows: it has
+// no word). The text stays raw: the web layer escapes it.
+func formatSnippet(text string, words []snippetWord, lead, trail bool, marked func(k int) bool) string {
 	var b strings.Builder
-	b.Grow(words[to-1].end - words[from].start + 64)
-	if from > 0 {
+	b.Grow(words[len(words)-1].end - words[0].start + 64)
+	if lead {
 		b.WriteString("…")
 	}
-	pos := words[from].start
-	for k := from; k < to; k++ {
-		w := words[k]
+	pos := words[0].start
+	for k, w := range words {
 		writeCollapsed(&b, text[pos:w.start])
-		if k == first || k > first && hit(w.start, w.end) {
+		if marked(k) {
 			b.WriteString(SnippetStart)
 			b.WriteString(text[w.start:w.end])
 			b.WriteString(SnippetEnd)
@@ -272,7 +111,7 @@ func snippetAround(text string, start, end int, hit func(start, end int) bool, n
 		}
 		pos = w.end
 	}
-	if to < len(words) {
+	if trail {
 		b.WriteString("…")
 	} else {
 		writeCollapsed(&b, text[pos:])
