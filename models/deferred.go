@@ -139,8 +139,8 @@ func (d *DeferredWrites) PreloadAcks(ctx context.Context, tx *Store, emails []st
 //
 // What it reads stays right for the whole transaction: intake records change
 // only through FinishIntake, which the deferred writes hold back until Flush,
-// and through RecordFetched, which waits for the writer (the one SQLite
-// connection; lockWrites on PostgreSQL) and records mails pending.
+// and through RecordFetched, which cannot write until the transaction ends
+// (it waits for the one SQLite connection; for lockWrites on PostgreSQL).
 func (d *DeferredWrites) PreloadTwins(ctx context.Context, tx *Store, keys []MailKey) error {
 	if d.twins == nil {
 		d.twins = make(map[MailKey][]IntakeRecord, len(keys))
