@@ -279,3 +279,57 @@ func TestAssetsByCandidatesMatchesGORM(t *testing.T) {
 		})
 	}
 }
+
+// TestUpsertRequesterKeepsAndUpdates checks what a later mail from a known
+// sender changes: a missing name is filled in but a known one kept, the
+// language follows the latest mail, updated_at moves with a change (the
+// returned requester as stored) and stays without one.
+func TestUpsertRequesterKeepsAndUpdates(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	stored := func(id uint) Requester {
+		t.Helper()
+		var r Requester
+		if err := s.r.First(&r, id).Error; err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first, err := s.UpsertRequester(ctx, "Eva@Corp.test", "", "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, given, lang  string
+		wantName, wantLang string
+		changed            bool
+	}{
+		{"a name where none was", "Eva Ek", "", "Eva Ek", "sv", true},
+		{"a known name is kept", "Someone Else", "", "Eva Ek", "sv", false},
+		{"the language follows", "", "en", "Eva Ek", "en", true},
+		{"name and language at once", "Other", "sv", "Eva Ek", "sv", true},
+		{"nothing new", "", "", "Eva Ek", "sv", false},
+	}
+	before := stored(first.ID)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			time.Sleep(2 * time.Millisecond) // updated_at must be able to move
+			got, err := s.UpsertRequester(ctx, "eva@corp.test", c.given, c.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := stored(first.ID)
+			if got.ID != first.ID || got.Name != c.wantName || got.Language != c.wantLang || row.Name != c.wantName || row.Language != c.wantLang {
+				t.Errorf("returned %q/%q, stored %q/%q; want %q/%q", got.Name, got.Language, row.Name, row.Language, c.wantName, c.wantLang)
+			}
+			// PostgreSQL keeps microseconds.
+			if d := got.UpdatedAt.Sub(row.UpdatedAt); d < 0 || d >= time.Microsecond {
+				t.Errorf("returned updated_at %v, stored %v", got.UpdatedAt, row.UpdatedAt)
+			}
+			if moved := row.UpdatedAt.After(before.UpdatedAt); moved != c.changed {
+				t.Errorf("updated_at moved %v; want %v", moved, c.changed)
+			}
+			before = row
+		})
+	}
+}

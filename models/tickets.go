@@ -484,8 +484,8 @@ func (s *Store) UpsertRequester(ctx context.Context, email, name, language strin
 		return nil, errors.New("requester email is empty")
 	}
 	db := s.w.WithContext(ctx)
-	// Plain queries: intake upserts the sender of every mail, and GORM's First and Create cost
-	// more CPU than SQLite's lookup and insert (insert.go).
+	// Plain queries: intake upserts the sender of every mail, and GORM's First, Create and
+	// Updates cost more CPU than SQLite's lookup, insert and update (insert.go).
 	r := Requester{Email: email}
 	var bounced, created, updated sql.NullTime // NULL in rows not written through GORM
 	err := queryRow(ctx, db, `SELECT "id", "name", "department", "language", "bounced_at", "created_at", "updated_at"
@@ -508,19 +508,26 @@ func (s *Store) UpsertRequester(ctx context.Context, email, name, language strin
 		r.BouncedAt = &bounced.Time
 	}
 	r.CreatedAt, r.UpdatedAt = created.Time, updated.Time
-	updates := map[string]any{}
+	// The name when it was missing, the language when it changed, and
+	// updated_at with them, as GORM's Updates wrote them.
+	var set string
+	var args []any
 	if r.Name == "" && name != "" {
-		updates["name"] = name
+		set, args = `"name" = ?, `, append(args, name)
 		r.Name = name
 	}
 	if language != "" && r.Language != language {
-		updates["language"] = language
+		set, args = set+`"language" = ?, `, append(args, language)
 		r.Language = language
 	}
-	if len(updates) > 0 {
-		if err := db.Model(&r).Updates(updates).Error; err != nil {
-			return nil, err
+	if set != "" {
+		now := db.NowFunc()
+		args = append(args, now, r.ID)
+		query := dialectPlaceholders(db, `UPDATE "requesters" SET `+set+`"updated_at" = ? WHERE "id" = ?`, args)
+		if _, err := db.Statement.ConnPool.ExecContext(ctx, query, args...); err != nil {
+			return nil, fmt.Errorf("update requester %q: %w", email, err)
 		}
+		r.UpdatedAt = now
 	}
 	return &r, nil
 }
