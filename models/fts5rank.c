@@ -142,9 +142,20 @@ static int wdInit(sqlite3 *db, const char **errMsg, const sqlite3_api_routines *
 		*errMsg = sqlite3_mprintf("warrantydesk: SQLite refused the query planner stability guarantee");
 		return SQLITE_ERROR;
 	}
+	// Preparing a statement reads the schema, which waits while another
+	// connection recovers the WAL after a crash: wait as the DSN's busy
+	// timeout will (the driver sets it after this), instead of failing.
+	sqlite3_busy_timeout(db, 10000);
 	fts5_api *fts5 = NULL;
 	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, NULL) != SQLITE_OK) {
+	int rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, NULL);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		// Not opened without the search's functions: the open fails
+		// and the pool tries again.
+		*errMsg = sqlite3_mprintf("warrantydesk: database busy while setting up the connection");
+		return rc;
+	}
+	if (rc != SQLITE_OK) {
 		return SQLITE_OK;
 	}
 	sqlite3_bind_pointer(stmt, 1, (void *)&fts5, "fts5_api_ptr", NULL);
@@ -153,7 +164,7 @@ static int wdInit(sqlite3 *db, const char **errMsg, const sqlite3_api_routines *
 	if (fts5 == NULL || fts5->iVersion < 2) {
 		return SQLITE_OK;
 	}
-	int rc = fts5->xCreateFunction(fts5, "wd_bm25", NULL, wdBm25, NULL);
+	rc = fts5->xCreateFunction(fts5, "wd_bm25", NULL, wdBm25, NULL);
 	if (rc == SQLITE_OK) {
 		rc = fts5->xCreateFunction(fts5, "wd_snippet", NULL, wdSnippet, NULL);
 	}

@@ -26,6 +26,8 @@ typedef struct sqlite3_api_routines sqlite3_api_routines;
 
 #define SQLITE_OK 0
 #define SQLITE_ERROR 1
+#define SQLITE_BUSY 5
+#define SQLITE_LOCKED 6
 #define SQLITE_DBCONFIG_ENABLE_QPSG 1007
 #define SQLITE_NOMEM 7
 #define SQLITE_ROW 100
@@ -33,6 +35,7 @@ typedef struct sqlite3_api_routines sqlite3_api_routines;
 
 int sqlite3_auto_extension(void (*xEntryPoint)(void));
 int sqlite3_db_config(sqlite3 *, int op, ...);
+int sqlite3_busy_timeout(sqlite3 *, int ms);
 char *sqlite3_mprintf(const char *, ...);
 int sqlite3_prepare_v2(sqlite3 *db, const char *zSql, int nByte, sqlite3_stmt **ppStmt, const char **pzTail);
 int sqlite3_bind_pointer(sqlite3_stmt *, int, void *, const char *, void (*)(void *));
