@@ -174,25 +174,3 @@ func TestSearchRankOrder(t *testing.T) {
 		t.Errorf("flakt ladd after laddaren became the commoner word: got %v, want #%d (fläkten twice) first", got, fan.ID)
 	}
 }
-
-// TestSnippetTextsAreTheIndexed: addSnippets reads FTS5's content table
-// directly; its columns c0 and c1 are ticket_fts's subject and body.
-func TestSnippetTextsAreTheIndexed(t *testing.T) {
-	ctx := context.Background()
-	s, add := searchFixture(t)
-	if !s.sqlite() {
-		t.Skip("FTS5's content table is SQLite's")
-	}
-	tk := add("Skärmen är svart", "Hej, skärmen flimrar.\n\nVänliga hälsningar")
-	type texts struct{ Subject, Body string }
-	var direct, virtual texts
-	if err := s.r.WithContext(ctx).Raw("SELECT c0 AS subject, c1 AS body FROM ticket_fts_content WHERE id = ?", tk.ID).Scan(&direct).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := s.r.WithContext(ctx).Raw("SELECT subject, body FROM ticket_fts WHERE rowid = ?", tk.ID).Scan(&virtual).Error; err != nil {
-		t.Fatal(err)
-	}
-	if direct != virtual || !strings.Contains(direct.Body, "flimrar") {
-		t.Errorf("content table %+v, ticket_fts %+v", direct, virtual)
-	}
-}
