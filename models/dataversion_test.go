@@ -103,14 +103,18 @@ func TestVersionedReloadsAfterWrite(t *testing.T) {
 		}
 		return n
 	}
-	if n := get(); n != 0 || get() != 0 || loads != 1 {
+	// On PostgreSQL the version also moves when any transaction of the
+	// server ends (other tests' databases too): a needless reload, never a
+	// stale value, so only SQLite is held to exactly one load.
+	if n := get(); n != 0 || get() != 0 || loads != 1 && s.sqlite() {
 		t.Fatalf("first: n=%d loads=%d, want 0 and one load", n, loads)
 	}
+	before := loads
 	if _, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv"); err != nil {
 		t.Fatal(err)
 	}
-	if n := get(); n != 1 || loads != 2 {
-		t.Fatalf("after a write: n=%d loads=%d, want 1 and a second load", n, loads)
+	if n := get(); n != 1 || loads != before+1 {
+		t.Fatalf("after a write: n=%d loads=%d, want 1 and one more load than %d", n, loads, before)
 	}
 }
 
