@@ -141,8 +141,9 @@ func TestDataVersionAfterAFailure(t *testing.T) {
 	if after == before {
 		t.Errorf("version %d on the new connection equals the old one's", after)
 	}
+	// (On PostgreSQL other tests' transactions on the server move it too.)
 	again, err := s.DataVersion(ctx)
-	if err != nil || again != after {
+	if err != nil || again != after && s.sqlite() {
 		t.Errorf("version without a write: %d, %v; want %d", again, err, after)
 	}
 }
