@@ -1,5 +1,6 @@
 // wd_snippet: where a search result's snippet is cut, found by FTS5
-// itself. See snippets.go.
+// itself. See addSnippets (views.go); the window is snippetAround's
+// (views_snippet.go), which cuts PostgreSQL's snippets.
 
 #include <stdint.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static int wdSnipToken(void *user, int tflags, const char *token, int nToken, in
 	}
 	if (i == s->first) {
 		// As many words after the match as the snippet can show when
-		// it starts n/3 words before it (snippetWindow in snippets.go).
+		// it starts n/3 words before it (the window below).
 		int b = s->nBefore < s->n ? s->nBefore : s->n;
 		int from = b - s->n / 3 > 0 ? b - s->n / 3 : 0;
 		s->wantAfter = from + s->n + 1 - b;
@@ -142,7 +143,7 @@ void wdSnippet(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *c
 		sqlite3_result_null(ctx);
 		return;
 	}
-	// The window, as snippetWindow cuts it: words[from, to) of the b words
+	// The window, as snippetAround cuts it: words[from, to) of the b words
 	// before the match and the words from it on.
 	int b = s->nBefore < n ? s->nBefore : n;
 	int nWords = b + s->nAfter;
