@@ -212,25 +212,22 @@ func commands() []command {
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				a, err := open(ctx, env)
-				if err != nil {
-					return err
-				}
-				defer a.Close()
-				before, err := a.Store.SearchSegments(ctx)
-				if err != nil {
-					return err
-				}
-				start := time.Now()
-				if err := a.Store.OptimizeSearch(ctx); err != nil {
-					return err
-				}
-				after, err := a.Store.SearchSegments(ctx)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(env.stdout, "search index merged from %d pieces into %d in %s\n", before, after, time.Since(start).Round(time.Millisecond))
-				return nil
+				return withApp(ctx, env, func(a *app.App) error {
+					before, err := a.Store.SearchSegments(ctx)
+					if err != nil {
+						return err
+					}
+					start := time.Now()
+					if err := a.Store.OptimizeSearch(ctx); err != nil {
+						return err
+					}
+					after, err := a.Store.SearchSegments(ctx)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.stdout, "search index merged from %d pieces into %d in %s\n", before, after, time.Since(start).Round(time.Millisecond))
+					return nil
+				})
 			}},
 		{name: "assets import", args: "FILE.csv", summary: "import or update devices from a delivery list (CSV, upsert by serial)",
 			run: func(ctx context.Context, env *cmdEnv, args []string) error {
