@@ -81,8 +81,9 @@ func (s *Store) readDataVersion(ctx context.Context) (uint64, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// Not cancellable: the query answers at once, and with a cancellable
-	// context the driver starts a goroutine for every row it reads.
+	// Not cancellable: the query answers at once, and an interrupted one
+	// would close the watch connection that every request shares (and
+	// start a new epoch, emptying every cache).
 	ctx = context.WithoutCancel(ctx)
 	if w.conn == nil {
 		c, err := w.db.Conn(ctx)

@@ -80,7 +80,7 @@ func (s *Store) packedTicketsWithParties(ctx context.Context, ids []uint) (out [
 		n      int
 		packed *string
 	)
-	if err := s.r.WithContext(byKey(ctx)).Raw(packedListSQL, ids).Row().Scan(&n, &packed); err != nil {
+	if err := s.r.WithContext(ctx).Raw(packedListSQL, ids).Row().Scan(&n, &packed); err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
 	}
 	if n == 0 || packed == nil {

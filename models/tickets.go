@@ -64,7 +64,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *Ticket) error {
 func (s *Store) TicketByNumber(ctx context.Context, number int64) (*Ticket, error) {
 	// One join, scanned by hand: GORM's reflection over its 60 columns cost
 	// a fifth of the ticket page's CPU.
-	t, err := scanTicketWithParties(s.readRow(byKey(ctx), ticketByNumberSQL, number))
+	t, err := scanTicketWithParties(s.readRow(ctx, ticketByNumberSQL, number))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -244,8 +244,8 @@ func (s *Store) AddMessage(ctx context.Context, m *Message) error {
 // read only for the messages that have some: GORM's reflection and its
 // preload query were a sixth of the ticket page's CPU.
 func (s *Store) Messages(ctx context.Context, ticketID uint) ([]Message, error) {
-	// One conversation, read by its index: not cancellable (byKey).
-	rows, err := s.readRows(byKey(ctx), messagesSQL, ticketID)
+	// One conversation, read by its index.
+	rows, err := s.readRows(ctx, messagesSQL, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
 	}
@@ -303,7 +303,7 @@ const messagesSQL = `SELECT m.id, m.ticket_id, m.direction, m.kind, m.from_name,
 
 // attachmentsOf loads the attachments of the messages ids, by id.
 func (s *Store) attachmentsOf(ctx context.Context, ids []uint) ([]Attachment, error) {
-	rows, err := s.r.WithContext(byKey(ctx)).Raw(`SELECT id, message_id, blob_sha256, filename, content_type, size, content_id,
+	rows, err := s.r.WithContext(ctx).Raw(`SELECT id, message_id, blob_sha256, filename, content_type, size, content_id,
 		inline, created_at FROM attachments WHERE message_id IN ? ORDER BY id`, ids).Rows()
 	if err != nil {
 		return nil, err

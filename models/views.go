@@ -224,7 +224,7 @@ func (s *Store) onlyTypedTicket(ctx context.Context, f *TicketFilter, page *Tick
 		return 0, false, nil
 	}
 	var id uint
-	err = s.readRow(byKey(ctx), "SELECT id FROM tickets WHERE number = ?", number).Scan(&id)
+	err = s.readRow(ctx, "SELECT id FROM tickets WHERE number = ?", number).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil // the one match is a text match
 	} else if err != nil {
@@ -324,14 +324,6 @@ func (c *countCache) get(ctx context.Context, s *Store, key string, count func(c
 	return n, nil
 }
 
-// byKey is ctx for a read of at most a page of rows by primary key, which
-// answers at once: not cancellable, because with a cancellable context the
-// driver (mattn/go-sqlite3) starts a goroutine and a channel for every row
-// it reads — 50 rows of a list page cost more in scheduling than in SQLite.
-// Reads whose cost depends on the data (filters, ranking, counts) keep the
-// request's context.
-func byKey(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
-
 // ticketsWithParties loads the tickets ids in their order, each with its
 // requester (identity, department and language), assignee (identity and
 // role) and device (serial, tag, model, maker and reseller).
@@ -379,7 +371,7 @@ func inOrder(ids []uint, got []Ticket) []Ticket {
 // reading of every column (PostgreSQL, and SQLite values the packed
 // reading does not expect).
 func (s *Store) scanTicketsWithParties(ctx context.Context, ids []uint) ([]Ticket, error) {
-	rows, err := s.r.WithContext(byKey(ctx)).Raw("SELECT "+listColumns+` FROM tickets t
+	rows, err := s.r.WithContext(ctx).Raw("SELECT "+listColumns+` FROM tickets t
 		LEFT JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN agents a ON a.id = t.assignee_id
 		LEFT JOIN assets d ON d.id = t.asset_id
