@@ -118,7 +118,7 @@ func TestOptimizeSearchNightly(t *testing.T) {
 		return p.Total
 	}
 	before := found()
-	sqlite := f.store.Driver() == "sqlite"
+	sqlite := f.store.Driver() == models.DriverSQLite
 	if n, err := f.store.SearchSegments(ctx); err != nil || sqlite && n < 2 {
 		t.Fatalf("%d segments before the merge (%v): the test needs several", n, err)
 	}

@@ -130,17 +130,34 @@ func TestAuditMatchesGORM(t *testing.T) {
 	}
 }
 
+// assetFixture opens a fresh store with one reseller, for the tests that
+// compare hand-scanned devices with GORM's reading of them.
+func assetFixture(t *testing.T) (*Store, *Vendor) {
+	t.Helper()
+	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
+	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
+	if err := s.w.Create(v).Error; err != nil {
+		t.Fatal(err)
+	}
+	return s, v
+}
+
+// nullAssetTexts sets the optional texts of a device to NULL, as rows
+// written before those columns had defaults have them.
+func nullAssetTexts(t *testing.T, s *Store, serial string) {
+	t.Helper()
+	if err := s.w.Exec("UPDATE assets SET asset_tag = NULL, model = NULL, manufacturer = NULL, department = NULL WHERE serial = ?", serial).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestAssetsAssignedToMatchesGORM compares the hand-scanned devices of a
 // requester with GORM's reading of the same rows (Preload of the
 // reseller): every field set, a device without reseller, NULL texts, a
 // retired device and another requester's left out, the address in any case.
 func TestAssetsAssignedToMatchesGORM(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
-	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
-	if err := s.w.Create(v).Error; err != nil {
-		t.Fatal(err)
-	}
+	s, v := assetFixture(t)
 	delivered, ends := time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
 	for _, a := range []*Asset{
 		{Serial: "PF2ABC12", AssetTag: "IT-1", Model: "ThinkPad T14", Manufacturer: "Lenovo", VendorID: &v.ID, DeliveredOn: &delivered,
@@ -153,9 +170,7 @@ func TestAssetsAssignedToMatchesGORM(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.w.Exec("UPDATE assets SET asset_tag = NULL, model = NULL, manufacturer = NULL, department = NULL WHERE serial = 'C02XYZ'").Error; err != nil {
-		t.Fatal(err)
-	}
+	nullAssetTexts(t, s, "C02XYZ")
 	later := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
 	for _, table := range []string{"assets", "vendors"} {
 		if err := s.w.Exec("UPDATE "+table+" SET updated_at = ?", later).Error; err != nil {
@@ -189,11 +204,7 @@ func TestAssetsAssignedToMatchesGORM(t *testing.T) {
 // candidate given twice, and none found.
 func TestAssetsByCandidatesMatchesGORM(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
-	v := &Vendor{Name: "Atea", Email: "rma@atea.test", CasePattern: `RMA-\d+`, WarrantyMonths: 24, TurnaroundDays: 7, AutoForward: true}
-	if err := s.w.Create(v).Error; err != nil {
-		t.Fatal(err)
-	}
+	s, v := assetFixture(t)
 	delivered, ends := time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
 	for _, a := range []*Asset{
 		{Serial: "PF2ABC12", AssetTag: "it-1", Model: "ThinkPad T14", Manufacturer: "Lenovo", VendorID: &v.ID, DeliveredOn: &delivered,
@@ -206,9 +217,7 @@ func TestAssetsByCandidatesMatchesGORM(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.w.Exec("UPDATE assets SET asset_tag = NULL, model = NULL, manufacturer = NULL, department = NULL WHERE serial = 'C02XYZ'").Error; err != nil {
-		t.Fatal(err)
-	}
+	nullAssetTexts(t, s, "C02XYZ")
 	// What AssetsByCandidates was before it scanned by hand.
 	viaGORM := func(db *Store, candidates []string) []Asset {
 		t.Helper()
