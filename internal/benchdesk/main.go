@@ -2,13 +2,14 @@
 // against a realistic database: it seeds a SQLite file with 100 000 tickets
 // and 500 000 messages (raw SQL in large transactions, full-text rows
 // included), merges the search index as the desk does each night (unless
-// -optimize=false), serves the real router, and runs each page with 50 concurrent
-// clients next to /healthz as a baseline, printing p50/p99 per page and the
-// process's CPU time per request (server and client; /healthz shows the
-// floor). It then measures every page again while a writer adds a note to
-// a random ticket every -write-every (and opens a ticket every fifth time)
-// through the desk, so that figures helped by caches are also shown with
-// those caches being invalidated.
+// -optimize=false), serves the real router, and runs each page with 50
+// concurrent clients (one keep-alive connection each, see agentConn) next
+// to /healthz as a baseline, printing p50/p99 per page and the process's
+// CPU time per request (server and client; /healthz shows the floor). It
+// then measures every page again while a writer adds a note to a random
+// ticket every -write-every (and opens a ticket every fifth time) through
+// the desk, so that figures helped by caches are also shown with those
+// caches being invalidated.
 //
 //	go run -tags sqlite_fts5 ./internal/benchdesk                 # seed in a temp dir, measure
 //	go run -tags sqlite_fts5 ./internal/benchdesk -db /tmp/wd.db  # keep (and reuse) the database
@@ -16,6 +17,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -24,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -200,7 +203,10 @@ func run() error {
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\tcpu ms/req\tKB\terrors\t")
 		for _, p := range pages {
-			st := measure(client, srv.URL, cfg, p.path)
+			st, err := measure(client, srv.URL, cfg, p.path)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
 			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%.0f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, ms(st.cpu), st.kb, st.errors)
 		}
 		return tw.Flush()
@@ -283,8 +289,18 @@ type stats struct {
 	kb            float64 // average response body size
 }
 
-// measure runs cfg.requests GETs of path over cfg.clients goroutines.
-func measure(client *http.Client, base string, cfg config, path func(*rand.Rand) string) stats {
+// measure runs cfg.requests GETs of path over cfg.clients connections, one
+// simulated agent each (agentConn).
+func measure(client *http.Client, base string, cfg config, path func(*rand.Rand) string) (stats, error) {
+	conns := make([]*agentConn, cfg.clients)
+	for i := range conns {
+		c, err := dialAgent(client, base)
+		if err != nil {
+			return stats{}, err
+		}
+		defer c.close()
+		conns[i] = c
+	}
 	var (
 		mu    sync.Mutex
 		lat   []time.Duration
@@ -295,14 +311,14 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 		start = time.Now()
 		cpu0  = cpuTime()
 	)
-	for w := range cfg.clients {
+	for w, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for range next {
 				t0 := time.Now()
-				n, err := get(client, base+path(r))
+				n, err := c.get(path(r))
 				d := time.Since(t0)
 				mu.Lock()
 				lat = append(lat, d)
@@ -323,9 +339,84 @@ func measure(client *http.Client, base string, cfg config, path func(*rand.Rand)
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))] }
 	return stats{p50: pct(0.50), p99: pct(0.99), max: lat[len(lat)-1], rps: float64(len(lat)) / elapsed.Seconds(),
-		cpu: cpu / time.Duration(len(lat)), errors: errs, kb: float64(bytes) / float64(len(lat)) / 1024}
+		cpu: cpu / time.Duration(len(lat)), errors: errs, kb: float64(bytes) / float64(len(lat)) / 1024}, nil
 }
 
+// agentConn is one simulated agent: a keep-alive connection with the
+// session's cookies, a GET written by hand and its response read with
+// http.ReadResponse, as a load generator such as wrk works. http.Client
+// adds two goroutines per connection and a hand-over to each for every
+// request; in this process they compete with the server for the same two
+// cores, and the client's CPU time counted for 0.1 ms of a list page's
+// 0.6 (README, benchmarks).
+type agentConn struct {
+	base, host, cookie string
+	conn               net.Conn
+	br                 *bufio.Reader
+}
+
+// dialAgent connects to base as the agent client is logged in as.
+func dialAgent(client *http.Client, base string) (*agentConn, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	var cookies []string
+	for _, c := range client.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	c := &agentConn{base: base, host: u.Host, cookie: strings.Join(cookies, "; ")}
+	return c, c.dial()
+}
+
+func (c *agentConn) dial() error {
+	conn, err := net.Dial("tcp", c.host)
+	if err != nil {
+		return err
+	}
+	c.conn, c.br = conn, bufio.NewReaderSize(conn, 64<<10)
+	return nil
+}
+
+func (c *agentConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+	}
+}
+
+// get requests path and reads the whole response; it returns the body's
+// size. After an error the connection is dialled anew for the next request.
+func (c *agentConn) get(path string) (int, error) {
+	n, err := c.roundTrip(path)
+	if err != nil {
+		c.close()
+		if derr := c.dial(); derr != nil {
+			fmt.Fprintln(os.Stderr, "benchdesk: reconnect:", derr)
+		}
+	}
+	return n, err
+}
+
+func (c *agentConn) roundTrip(path string) (int, error) {
+	if _, err := io.WriteString(c.conn, "GET "+path+" HTTP/1.1\r\nHost: "+c.host+"\r\nCookie: "+c.cookie+"\r\n\r\n"); err != nil {
+		return 0, err
+	}
+	res, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if err != nil {
+		return 0, err
+	}
+	if res.StatusCode != http.StatusOK || res.Close {
+		return 0, fmt.Errorf("GET %s: %s", path, res.Status)
+	}
+	return int(n), nil
+}
+
+// get fetches u with client (log-in and warm-up) and returns the body's size.
 func get(client *http.Client, u string) (int, error) {
 	res, err := client.Get(u)
 	if err != nil {
