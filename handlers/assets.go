@@ -80,7 +80,7 @@ func (h *handler) assetsPage(c echo.Context) error {
 
 func (h *handler) renderAssets(c echo.Context, status int, imp *importResult) error {
 	ctx, lang := c.Request().Context(), h.lang(c)
-	page, offset, err := pageParams(c)
+	page, offset, err := pageParams(c, pageSize)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h *handler) renderAssets(c echo.Context, status int, imp *importResult) er
 		card.Warranty = h.registryBadge(lang, desk.WarrantyOf(a, today))
 		d.Rows = append(d.Rows, assetRow{assetCard: card, URL: assetURL(a.Serial)})
 	}
-	d.Pager = makePager(u, page, len(assets), total)
+	d.Pager = makePager(u, page, pageSize, len(assets), total)
 	return h.render(c, status, "assets", "assets", "assets.title", d)
 }
 

@@ -42,7 +42,7 @@ func (h *handler) outboxPage(c echo.Context) error {
 	if err := oneOf(status, outboxStatuses); err != nil {
 		return err
 	}
-	page, offset, err := pageParams(c)
+	page, offset, err := pageParams(c, pageSize)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (h *handler) outboxPage(c echo.Context) error {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	d.Pager = makePager(c.Request().URL, page, len(mails), total)
+	d.Pager = makePager(c.Request().URL, page, pageSize, len(mails), total)
 	return h.render(c, http.StatusOK, "outbox", "outbox", "outbox.title", d)
 }
 
@@ -143,7 +143,7 @@ func (h *handler) intakePage(c echo.Context) error {
 	if err := oneOf(outcome, intakeOutcomes); err != nil {
 		return err
 	}
-	page, offset, err := pageParams(c)
+	page, offset, err := pageParams(c, pageSize)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (h *handler) intakePage(c echo.Context) error {
 		d.Cursors = append(d.Cursors, cursorRow{Mailbox: cur.Mailbox, UIDValidity: cur.UIDValidity, LastUID: cur.LastUID,
 			LastFetch: cur.LastFetchAt, LastError: cur.LastError, LastErrorAt: cur.LastErrorAt})
 	}
-	d.Pager = makePager(c.Request().URL, page, len(recs), total)
+	d.Pager = makePager(c.Request().URL, page, pageSize, len(recs), total)
 	return h.render(c, http.StatusOK, "intake", "intake", "intake.title", d)
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"warrantydesk/desk"
 	"warrantydesk/models"
 )
 
@@ -319,6 +320,9 @@ func TestListSorting(t *testing.T) {
 }
 
 func TestListPagination(t *testing.T) {
+	if total := 2*pageSize + 3; total <= 4*searchPageSize || total > 5*searchPageSize {
+		t.Fatalf("the search cases below expect %d tickets to make 5 search pages", total)
+	}
 	en := newEnv(t)
 	for i := range 2*pageSize + 3 {
 		en.seedTicket("Ärende "+itoa(uint(i)), models.StatusOpen, models.CategoryOther, "eva@corp.test", "text", nil)
@@ -337,6 +341,11 @@ func TestListPagination(t *testing.T) {
 		{"/tickets?page=3", 3, 2*pageSize + 1, total, true, false},
 		{"/tickets?page=4", 0, 0, 0, true, false},
 		{"/tickets?status=open&page=3", 3, 2*pageSize + 1, total, true, false}, // a counted (not cached) total
+		// A search pages by searchPageSize.
+		{"/tickets?q=%C3%A4rende", searchPageSize, 1, searchPageSize, false, true},
+		{"/tickets?q=%C3%A4rende&page=2", searchPageSize, searchPageSize + 1, 2 * searchPageSize, true, true},
+		{"/tickets?q=%C3%A4rende&page=5", total - 4*searchPageSize, 4*searchPageSize + 1, total, true, false},
+		{"/tickets?q=%C3%A4rende&status=open&page=5", total - 4*searchPageSize, 4*searchPageSize + 1, total, true, false},
 	} {
 		res := c.get(tc.path)
 		if got := strings.Count(res.body, `name="number"`); got != tc.rows {
@@ -632,5 +641,23 @@ func TestAPITicketsShape(t *testing.T) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(en.api("/api/v1/tickets?status=").body), &raw); err != nil || len(raw) != 2 {
 		t.Errorf("shape: %v %v", raw, err)
+	}
+}
+
+func TestListPaging(t *testing.T) {
+	for _, tc := range []struct {
+		q        desk.ListQuery
+		size     int
+		countCap int64
+	}{
+		{desk.ListQuery{}, pageSize, listCountCap},
+		{desk.ListQuery{View: "mine", Status: models.StatusOpen}, pageSize, listCountCap},
+		{desk.ListQuery{Q: "  "}, pageSize, listCountCap},
+		{desk.ListQuery{Q: "skärm"}, searchPageSize, searchCountCap},
+		{desk.ListQuery{Q: "#1042", Status: models.StatusOpen}, searchPageSize, searchCountCap},
+	} {
+		if size, countCap := listPaging(tc.q); size != tc.size || countCap != tc.countCap {
+			t.Errorf("%+v: %d a page, counted to %d; want %d, %d", tc.q, size, countCap, tc.size, tc.countCap)
+		}
 	}
 }

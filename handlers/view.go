@@ -107,8 +107,9 @@ func (h *handler) options(lang, prefix string, values []string, selected string)
 	return out
 }
 
-// pageParams reads ?page= (1-based) and returns limit and offset.
-func pageParams(c echo.Context) (page, offset int, err error) {
+// pageParams reads ?page= (1-based) of a list of size rows a page and
+// returns the page and its offset.
+func pageParams(c echo.Context, size int) (page, offset int, err error) {
 	page = 1
 	if p := c.QueryParam("page"); p != "" {
 		page, err = strconv.Atoi(p)
@@ -116,12 +117,13 @@ func pageParams(c echo.Context) (page, offset int, err error) {
 			return 0, 0, echo.NewHTTPError(http.StatusBadRequest, "bad page")
 		}
 	}
-	return page, (page - 1) * pageSize, nil
+	return page, (page - 1) * size, nil
 }
 
-// makePager links to neighbouring pages of the list at u, keeping its filters.
-func makePager(u *url.URL, page int, shown int, total int64) pager {
-	offset := int64((page - 1) * pageSize)
+// makePager links to neighbouring pages of the list at u (size rows a
+// page), keeping its filters.
+func makePager(u *url.URL, page, size, shown int, total int64) pager {
+	offset := int64((page - 1) * size)
 	p := pager{Total: total}
 	if shown > 0 {
 		p.From, p.To = offset+1, offset+int64(shown)

@@ -4,7 +4,7 @@ package models
 // document frequencies of the query's words passed in. bm25 computes each
 // phrase's IDF on a query's first row by reading every match of every
 // phrase (xQueryPhrase): a fixed 0.4 ms per search for a word in a fifth of
-// 100 000 tickets, more than ranking the 250 candidates (rankCandidates).
+// 100 000 tickets, more than ranking the candidates (rankCandidates).
 // wd_bm25 ranks as bm25 does; a one-word search needs no IDF at all (it
 // multiplies every score alike), and the words of a longer one are counted
 // once per data version (phraseMatches).
