@@ -62,7 +62,7 @@ const (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdesk:", err)
 		os.Exit(1)
 	}
@@ -79,8 +79,12 @@ type config struct {
 	optimize         bool
 }
 
-func run() error {
+// run parses args as the command line, seeds or reuses the database,
+// measures and writes the tables to out. A request that fails makes it fail
+// after the table that shows it: figures with failed requests mean nothing.
+func run(args []string, out io.Writer) error {
 	var cfg config
+	flag := flag.NewFlagSet("benchdesk", flag.ContinueOnError)
 	flag.StringVar(&cfg.db, "db", "", "SQLite file to seed (reused when it exists); default: a temp file")
 	flag.IntVar(&cfg.tickets, "tickets", 100_000, "tickets to seed")
 	flag.IntVar(&cfg.perTick, "messages", 5, "messages per ticket")
@@ -90,7 +94,9 @@ func run() error {
 	only := flag.String("only", "", "measure only the pages whose name matches this regular expression")
 	flag.BoolVar(&cfg.optimize, "optimize", true, "merge the search index first, as the desk does each night (desk.search_optimize_hour)")
 	flag.DurationVar(&cfg.writeEvery, "write-every", 100*time.Millisecond, "in a second pass, write through the desk this often while measuring (0: no second pass)")
-	flag.Parse()
+	if err := flag.Parse(args); err != nil {
+		return err
+	}
 	var err error
 	if cfg.only, err = regexp.Compile(*only); err != nil {
 		return fmt.Errorf("-only: %w", err)
@@ -137,10 +143,10 @@ func run() error {
 		if err := seed(cfg); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		fmt.Printf("seeded %d tickets, %d messages in %s\n", cfg.tickets, cfg.tickets*cfg.perTick, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(out, "seeded %d tickets, %d messages in %s\n", cfg.tickets, cfg.tickets*cfg.perTick, time.Since(start).Round(time.Millisecond))
 	}
 	if fi, err := os.Stat(cfg.db); err == nil {
-		fmt.Printf("database %s: %d MB\n", cfg.db, fi.Size()>>20)
+		fmt.Fprintf(out, "database %s: %d MB\n", cfg.db, fi.Size()>>20)
 	}
 	// A desk merges its search index each night; the writes of a day
 	// leave it in pieces again, and a search reads every piece.
@@ -153,9 +159,9 @@ func run() error {
 		if err := store.OptimizeSearch(ctx); err != nil {
 			return err
 		}
-		fmt.Printf("search index merged from %d pieces in %s (-optimize=false to measure it unmerged)\n", segments, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(out, "search index merged from %d pieces in %s (-optimize=false to measure it unmerged)\n", segments, time.Since(start).Round(time.Millisecond))
 	} else {
-		fmt.Printf("search index in %d pieces\n", segments)
+		fmt.Fprintf(out, "search index in %d pieces\n", segments)
 	}
 	e, err := handlers.New(handlers.Deps{Desk: d, Store: store, Catalog: cat, Logger: logger, DefaultLanguage: "sv"})
 	if err != nil {
@@ -196,11 +202,12 @@ func run() error {
 	}
 	gcPercent := debug.SetGCPercent(100)
 	debug.SetGCPercent(gcPercent)
-	fmt.Printf("\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d, GOGC=%d\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0), gcPercent)
-	fmt.Println("cpu ms/req: CPU time of the whole process (server, client, writer) per request")
+	fmt.Fprintf(out, "\n%d requests per page, %d concurrent clients, GOMAXPROCS=%d, GOGC=%d\n", cfg.requests, cfg.clients, runtime.GOMAXPROCS(0), gcPercent)
+	fmt.Fprintln(out, "cpu ms/req: CPU time of the whole process (server, client, writer) per request")
+	var failed []string
 	table := func(title string) error {
-		fmt.Printf("\n%s\n\n", title)
-		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(out, "\n%s\n\n", title)
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "page\tp50 ms\tp99 ms\tmax ms\treq/s\tcpu ms/req\tKB\terrors\t")
 		for _, p := range pages {
 			st, err := measure(client, srv.URL, cfg, p.path)
@@ -208,8 +215,17 @@ func run() error {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%.0f\t%d\t\n", p.name, ms(st.p50), ms(st.p99), ms(st.max), st.rps, ms(st.cpu), st.kb, st.errors)
+			if st.errors > 0 {
+				failed = append(failed, fmt.Sprintf("%s: %d of %d requests", p.name, st.errors, cfg.requests))
+			}
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("requests failed (%s)", strings.Join(failed, "; "))
+		}
+		return nil
 	}
 	if err := table("quiet (no writes)"); err != nil {
 		return err
@@ -232,7 +248,10 @@ func run() error {
 	err = table(fmt.Sprintf("with writes: a note added (or every fifth time a ticket opened) every %s", cfg.writeEvery))
 	stopWriter()
 	<-done
-	fmt.Printf("\n%d writes in %s, %d failed\n", writes.Load(), time.Since(start).Round(time.Second), writeErrs.Load())
+	fmt.Fprintf(out, "\n%d writes in %s, %d failed\n", writes.Load(), time.Since(start).Round(time.Second), writeErrs.Load())
+	if err == nil && writeErrs.Load() > 0 {
+		err = fmt.Errorf("%d of %d writes failed", writeErrs.Load(), writes.Load())
+	}
 	return err
 }
 
