@@ -9,6 +9,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,7 +46,9 @@ var packedListColumns = []packedListColumn{
 
 // packedListSQL selects the tickets of an id list packed: concat leaves out
 // NULL, so a NULL column is an empty field, and a datetime's "@" tells NULL
-// from an empty text.
+// from an empty text. The ids come as one JSON array, so that the statement
+// is the same for every page and stays prepared (readRow); SQLite looks each
+// one up by primary key.
 var packedListSQL = func() string {
 	var b strings.Builder
 	b.WriteString("SELECT count(*), group_concat(concat(")
@@ -63,7 +66,7 @@ var packedListSQL = func() string {
 		LEFT JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN agents a ON a.id = t.assignee_id
 		LEFT JOIN assets d ON d.id = t.asset_id
-		WHERE t.id IN ?`)
+		WHERE t.id IN (SELECT value FROM json_each(?))`)
 	return b.String()
 }()
 
@@ -80,7 +83,11 @@ func (s *Store) packedTicketsWithParties(ctx context.Context, ids []uint) (out [
 		n      int
 		packed *string
 	)
-	if err := s.r.WithContext(ctx).Raw(packedListSQL, ids).Row().Scan(&n, &packed); err != nil {
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tickets: %w", err)
+	}
+	if err := s.readRow(ctx, packedListSQL, string(idList)).Scan(&n, &packed); err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
 	}
 	if n == 0 || packed == nil {
