@@ -49,7 +49,12 @@ var packedListColumns = []packedListColumn{
 // from an empty text. The ids come as one JSON array, so that the statement
 // is the same for every page and stays prepared (readRow); SQLite looks each
 // one up by primary key.
-var packedListSQL = func() string {
+var packedListSQL = packedSelect("") + ` FROM tickets t` + packedParties +
+	` WHERE t.id IN (SELECT value FROM json_each(?))`
+
+// packedSelect is the SELECT of packed rows: their number and every
+// packedListColumns of every row, in the order orderBy ("" = any order).
+func packedSelect(orderBy string) string {
 	var b strings.Builder
 	b.WriteString("SELECT count(*), group_concat(concat(")
 	for i, c := range packedListColumns {
@@ -62,13 +67,18 @@ var packedListSQL = func() string {
 		b.WriteString(c.expr)
 	}
 	b.WriteString("), '" + listSep + "'")
-	b.WriteString(`) FROM tickets t
+	if orderBy != "" {
+		b.WriteString(" ORDER BY " + orderBy)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// packedParties joins a ticket t to its requester, assignee and device.
+const packedParties = `
 		LEFT JOIN requesters r ON r.id = t.requester_id
 		LEFT JOIN agents a ON a.id = t.assignee_id
-		LEFT JOIN assets d ON d.id = t.asset_id
-		WHERE t.id IN (SELECT value FROM json_each(?))`)
-	return b.String()
-}()
+		LEFT JOIN assets d ON d.id = t.asset_id`
 
 // errPacked means a packed value is not one unpackTicket reads as the
 // driver would.
@@ -90,20 +100,28 @@ func (s *Store) packedTicketsWithParties(ctx context.Context, ids []uint) (out [
 	if err := s.readRow(ctx, packedListSQL, string(idList)).Scan(&n, &packed); err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
 	}
+	out, ok = unpackTickets(n, packed)
+	return out, ok, nil
+}
+
+// unpackTickets reads n packed rows (packedSelect's two values); ok is
+// false when a value was not one unpackTicket reads as the driver would.
+func unpackTickets(n int, packed *string) ([]Ticket, bool) {
 	if n == 0 || packed == nil {
-		return nil, true, nil
+		return nil, true
 	}
 	if strings.Count(*packed, listSep) != n*len(packedListColumns)-1 {
-		return nil, false, nil // a text holds listSep
+		return nil, false // a text holds listSep
 	}
-	out = make([]Ticket, n)
+	out := make([]Ticket, n)
 	rest := *packed
 	for i := range out {
+		var err error
 		if rest, err = unpackTicket(rest, &out[i]); err != nil {
-			return nil, false, nil
+			return nil, false
 		}
 	}
-	return out, true, nil
+	return out, true
 }
 
 // unpackTicket reads one row of packedListColumns from p into t, as
