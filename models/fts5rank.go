@@ -27,6 +27,13 @@ var registerSearchRank = sync.OnceValue(func() error {
 	return nil
 })
 
+// sqliteCountsMemory reports whether SQLite keeps its memory statistics
+// (wdRegisterSearchRank turns them off): with them on, the memory in use
+// is never 0 once a connection is open.
+func sqliteCountsMemory() bool {
+	return C.sqlite3_memory_used() != 0
+}
+
 // maxCountedPhrases is the most words a search passes the numbers of
 // matching rows of to wd_bm25 (after the 4 column weights: SQLite takes up
 // to 127 arguments); a longer search lets wd_bm25 count them as bm25 does.

@@ -29,11 +29,14 @@ typedef struct sqlite3_api_routines sqlite3_api_routines;
 #define SQLITE_BUSY 5
 #define SQLITE_LOCKED 6
 #define SQLITE_DBCONFIG_ENABLE_QPSG 1007
+#define SQLITE_CONFIG_MEMSTATUS 9
 #define SQLITE_NOMEM 7
 #define SQLITE_ROW 100
 #define SQLITE_DONE 101
 
 int sqlite3_auto_extension(void (*xEntryPoint)(void));
+int sqlite3_config(int, ...);
+sqlite3_int64 sqlite3_memory_used(void);
 int sqlite3_db_config(sqlite3 *, int op, ...);
 int sqlite3_busy_timeout(sqlite3 *, int ms);
 char *sqlite3_mprintf(const char *, ...);

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"warrantydesk/internal/testenv"
 )
 
 // searchFixture opens a fresh store and returns a function adding a
@@ -172,5 +174,23 @@ func TestSearchRankOrder(t *testing.T) {
 	}
 	if got := order("flakt ladd"); len(got) != 2 || got[0] != fan.ID {
 		t.Errorf("flakt ladd after laddaren became the commoner word: got %v, want #%d (fläkten twice) first", got, fan.ID)
+	}
+}
+
+// TestSQLiteMemoryStatisticsOff: opening a store starts SQLite with its
+// memory statistics off (wdRegisterSearchRank), so that no allocation of a
+// connection takes SQLite's process-wide memory mutex.
+func TestSQLiteMemoryStatisticsOff(t *testing.T) {
+	if testenv.OnPostgres() {
+		t.Skip("SQLite's own setting: this pass opens PostgreSQL")
+	}
+	s, add := searchFixture(t)
+	add("Skärmen flimrar", "skärmen flimrar hela dagen")
+	p, err := s.TicketPage(context.Background(), TicketFilter{Q: "skarm"})
+	if err != nil || len(p.Items) != 1 {
+		t.Fatalf("search: %+v %v", p, err)
+	}
+	if sqliteCountsMemory() {
+		t.Error("SQLite keeps memory statistics: it was started before the store set them off")
 	}
 }
