@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,23 +17,11 @@ import (
 // the candidates. Pages it does not read go the general way.
 func TestSearchFirstPageAsGeneral(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
-	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva Ek", "sv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "x"}
-	if err := s.w.Create(bo).Error; err != nil {
-		t.Fatal(err)
-	}
-	a := &Asset{Serial: "PF2ABC12", AssetTag: "IT-1", Model: "ThinkPad T14", Manufacturer: "Lenovo"}
-	if _, err := s.UpsertAsset(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	s, r, bo, a := partiesFixture(t)
 	words := strings.Fields("skärmen flimrar batteriet laddar inte tangentbordet saknar tangenter svart kontoret skolan")
 	rnd := rand.New(rand.NewPCG(5, 5))
 	const n = rankCandidates + 40
-	err = s.Tx(ctx, func(tx *Store) error {
+	err := s.Tx(ctx, func(tx *Store) error {
 		for i := range n {
 			subject, body := "Fråga", "hej"
 			switch {

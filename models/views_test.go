@@ -411,9 +411,10 @@ func TestSearchRanksNewestCandidates(t *testing.T) {
 	}
 }
 
-// TestTicketPageParties: a listed ticket carries its requester, assignee
-// and device, in the list's order, and nil where there is none.
-func TestTicketPageParties(t *testing.T) {
+// partiesFixture opens a fresh store with a requester (Eva Ek), an agent
+// (Bo) and a device (PF2ABC12) for tickets to be listed with.
+func partiesFixture(t *testing.T) (*Store, *Requester, *Agent, *Asset) {
+	t.Helper()
 	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
 	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva Ek", "sv")
@@ -428,6 +429,14 @@ func TestTicketPageParties(t *testing.T) {
 	if _, err := s.UpsertAsset(ctx, a); err != nil {
 		t.Fatal(err)
 	}
+	return s, r, bo, a
+}
+
+// TestTicketPageParties: a listed ticket carries its requester, assignee
+// and device, in the list's order, and nil where there is none.
+func TestTicketPageParties(t *testing.T) {
+	ctx := context.Background()
+	s, r, bo, a := partiesFixture(t)
 	plain := &Ticket{Subject: "Utan", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
 	full := &Ticket{Subject: "Med", RequesterID: r.ID, Status: StatusOpen, Priority: "high", Category: CategoryHardware,
 		AssigneeID: &bo.ID, AssetID: &a.ID}
