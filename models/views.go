@@ -243,9 +243,7 @@ func (s *Store) searchFirstPage(ctx context.Context, f *TicketFilter, limit int)
 		return nil, false, err
 	}
 	query := packedSelect("hits.hit_rank, t.updated_at DESC, t.id DESC") +
-		" FROM (SELECT * FROM (SELECT rowid AS hit_id, " + rank + " AS hit_rank FROM " + searchFrom(s.r) +
-		" ORDER BY rowid DESC LIMIT " + strconv.Itoa(rankCandidates) + ") AS newest ORDER BY hit_rank LIMIT " + strconv.Itoa(limit) +
-		") AS hits JOIN tickets t ON t.id = hits.hit_id" + packedParties
+		" FROM (" + bestOfNewest(rank, searchFrom(s.r), limit) + ") AS hits JOIN tickets t ON t.id = hits.hit_id" + packedParties
 	var (
 		n      int
 		packed *string
@@ -549,8 +547,7 @@ func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter, forCount bool)
 		// rank the newest rankCandidates matches (see rankCandidates).
 		want := max(f.Offset, 0) + pageLimit(f.Limit)
 		if want <= rankCandidates {
-			hits = "SELECT * FROM (SELECT * FROM (SELECT rowid AS hit_id, " + rank + " AS hit_rank FROM " + from +
-				" ORDER BY rowid DESC LIMIT " + strconv.Itoa(rankCandidates) + ") AS newest ORDER BY hit_rank LIMIT " + strconv.Itoa(want) + ") AS best"
+			hits = "SELECT * FROM (" + bestOfNewest(rank, from, want) + ") AS best"
 		} else {
 			// Past the candidates every match is ranked, the candidates
 			// first, so that deep pages continue the first ones.
@@ -582,6 +579,14 @@ func (s *Store) ticketQuery(ctx context.Context, f *TicketFilter, forCount bool)
 // candidates first. (250 candidates cost 70 µs more per search than 125,
 // and 1 000 another 0.5 ms.)
 const rankCandidates = 125
+
+// bestOfNewest selects hit_id and hit_rank of the want best-ranked of the
+// newest rankCandidates matches of from (searchFrom, its search bound
+// after rank's arguments), rank being searchRank's expression.
+func bestOfNewest(rank, from string, want int) string {
+	return "SELECT * FROM (SELECT rowid AS hit_id, " + rank + " AS hit_rank FROM " + from +
+		" ORDER BY rowid DESC LIMIT " + strconv.Itoa(rankCandidates) + ") AS newest ORDER BY hit_rank LIMIT " + strconv.Itoa(want)
+}
 
 // countSearch counts the tickets a search alone matches, up to limit (0 =
 // all), from the full-text index without reading tickets: every ticket_fts
