@@ -17,15 +17,7 @@ import (
 // without messages.
 func TestMessagesMatchGORM(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "wd.db"))
-	r, err := s.UpsertRequester(ctx, "eva@corp.test", "Eva", "sv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bo := &Agent{Email: "bo@desk.test", Name: "Bo", Role: RoleAgent, PasswordHash: "x"}
-	if err := s.w.Create(bo).Error; err != nil {
-		t.Fatal(err)
-	}
+	s, r, bo, _ := partiesFixture(t)
 	tk := &Ticket{Subject: "Skärmen", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
 	empty := &Ticket{Subject: "Tomt", RequesterID: r.ID, Status: StatusNew, Priority: "normal", Category: CategoryOther}
 	for _, x := range []*Ticket{tk, empty} {
